@@ -1,0 +1,4 @@
+#ifndef KB_CYAML_SHIM_H
+#define KB_CYAML_SHIM_H
+#include <yaml.h>
+#endif

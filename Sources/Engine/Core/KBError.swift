@@ -1,0 +1,142 @@
+/// A position in a named source: a file, a pasted text or a server reply.
+/// Lines and columns are 1-based, as editors show them.
+public struct SourceLocation: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var column: Int
+
+    public init(file: String, line: Int, column: Int = 1) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
+    public var description: String { "\(file):\(line):\(column)" }
+}
+
+/// An error about input data, playbooks or articles, with the place it was found.
+///
+/// `code` wraps a private enum so that new codes can be added without breaking callers
+/// that switch over the public constants.
+public struct KBError: Error, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Sendable {
+            case yamlSyntax = "yaml-syntax"
+            case yamlLimit = "yaml-limit"
+            case yamlDuplicateKey = "yaml-duplicate-key"
+            case unknownKey = "unknown-key"
+            case missingKey = "missing-key"
+            case wrongType = "wrong-type"
+            case invalidValue = "invalid-value"
+            case invalidPattern = "invalid-pattern"
+            case unknownProbe = "unknown-probe"
+            case unknownParameter = "unknown-parameter"
+            case unknownCause = "unknown-cause"
+            case unknownArticle = "unknown-article"
+            case unknownCheck = "unknown-check"
+            case unknownVariable = "unknown-variable"
+            case duplicateID = "duplicate-id"
+            case checkCycle = "check-cycle"
+            case articleFormat = "article-format"
+            case inputUnreadable = "input-unreadable"
+            case inputTooLarge = "input-too-large"
+            case inputFormat = "input-format"
+            case notFound = "not-found"
+            case testFailed = "test-failed"
+        }
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        public static let yamlSyntax = Code(.yamlSyntax)
+        public static let yamlLimit = Code(.yamlLimit)
+        public static let yamlDuplicateKey = Code(.yamlDuplicateKey)
+        public static let unknownKey = Code(.unknownKey)
+        public static let missingKey = Code(.missingKey)
+        public static let wrongType = Code(.wrongType)
+        public static let invalidValue = Code(.invalidValue)
+        public static let invalidPattern = Code(.invalidPattern)
+        public static let unknownProbe = Code(.unknownProbe)
+        public static let unknownParameter = Code(.unknownParameter)
+        public static let unknownCause = Code(.unknownCause)
+        public static let unknownArticle = Code(.unknownArticle)
+        public static let unknownCheck = Code(.unknownCheck)
+        public static let unknownVariable = Code(.unknownVariable)
+        public static let duplicateID = Code(.duplicateID)
+        public static let checkCycle = Code(.checkCycle)
+        public static let articleFormat = Code(.articleFormat)
+        public static let inputUnreadable = Code(.inputUnreadable)
+        public static let inputTooLarge = Code(.inputTooLarge)
+        public static let inputFormat = Code(.inputFormat)
+        public static let notFound = Code(.notFound)
+        public static let testFailed = Code(.testFailed)
+
+        public var description: String { base.rawValue }
+    }
+
+    public var code: Code
+    /// Lowercase, no final period, values quoted with '…'.
+    public var message: String
+    public var location: SourceLocation?
+    /// The text of the offending line, shown under the message with a caret.
+    public var sourceLine: String?
+
+    public init(_ code: Code, _ message: String, at location: SourceLocation? = nil, sourceLine: String? = nil) {
+        self.code = code
+        self.message = message
+        self.location = location
+        self.sourceLine = sourceLine
+    }
+
+    /// `path:line:column: error: message`, then the source line and a caret under the column.
+    public var description: String {
+        var out = ""
+        if let location {
+            out = "\(location): error: \(message)"
+        } else {
+            out = "error: \(message)"
+        }
+        if let sourceLine, let location {
+            let shown = Sanitizer.neutralize(sourceLine)
+            out += "\n" + shown
+            // Tabs keep their width so the caret stays under the right character.
+            let prefix = sourceLine.prefix(max(0, location.column - 1))
+            let pad = String(prefix.map { $0 == "\t" ? "\t" : " " })
+            out += "\n" + pad + "^"
+        }
+        return out
+    }
+}
+
+/// Several problems found in one pass, so a user fixes them all in one edit.
+public struct KBErrors: Error, Sendable, CustomStringConvertible {
+    public var errors: [KBError]
+    public init(_ errors: [KBError]) { self.errors = errors }
+    public var description: String { errors.map(\.description).joined(separator: "\n") }
+}
+
+extension KBError {
+    /// Builds an error at a line of `source`, filling in the line text for the caret display.
+    public static func at(
+        _ code: Code, _ message: String, file: String, line: Int, column: Int, in source: String?
+    ) -> KBError {
+        let text = source.flatMap { Self.line(line, of: $0) }
+        return KBError(code, message, at: SourceLocation(file: file, line: line, column: column), sourceLine: text)
+    }
+
+    /// The 1-based `n`th line of `text`, without its terminator.
+    public static func line(_ n: Int, of text: String) -> String? {
+        guard n >= 1 else { return nil }
+        var current = 1
+        var start = text.startIndex
+        var index = text.startIndex
+        while index < text.endIndex {
+            if text[index] == "\n" || text[index] == "\r\n" {
+                if current == n { return String(text[start..<index]) }
+                current += 1
+                start = text.index(after: index)
+            }
+            index = text.index(after: index)
+        }
+        return current == n ? String(text[start..<text.endIndex]) : nil
+    }
+}
