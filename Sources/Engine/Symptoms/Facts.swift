@@ -1,0 +1,197 @@
+/// Which of the three 421s a text is about.
+public enum WireProtocol: String, Sendable, Codable, CaseIterable, Comparable {
+    case http, smtp, ftp, unknown
+
+    public static func < (lhs: WireProtocol, rhs: WireProtocol) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// One piece of evidence: what was seen, where, and why it counts.
+public struct Evidence: Sendable, Hashable, Codable {
+    /// A short machine-readable kind such as "status-line", "enhanced-code", "phrase", "stack", "stated".
+    public var kind: String
+    /// The text that matched, as found (renderers neutralise control characters).
+    public var text: String
+    /// Why this counts, in a few words.
+    public var detail: String?
+    /// How much it moved the verdict, when it was weighed.
+    public var weight: Double?
+    public var location: SourceLocation?
+
+    public init(kind: String, text: String, detail: String? = nil, weight: Double? = nil, location: SourceLocation? = nil) {
+        self.kind = kind
+        self.text = text
+        self.detail = detail
+        self.weight = weight
+        self.location = location
+    }
+}
+
+/// The protocol verdict with the evidence for it and the score of each alternative.
+public struct ProtocolVerdict: Sendable, Codable {
+    public var value: WireProtocol
+    /// 0...1; how sure the verdict is given the evidence.
+    public var confidence: Double
+    public var evidence: [Evidence]
+    /// Raw score per protocol, for explaining why the others lost.
+    public var scores: [String: Double]
+    /// What would decide it when the verdict is unknown or weak.
+    public var missing: [String]
+
+    public init(value: WireProtocol, confidence: Double, evidence: [Evidence] = [], scores: [String: Double] = [:], missing: [String] = []) {
+        self.value = value
+        self.confidence = confidence
+        self.evidence = evidence
+        self.scores = scores
+        self.missing = missing
+    }
+}
+
+/// The SMTP command a reply answered, which narrows the cause.
+public enum SMTPPhase: String, Sendable, Codable, CaseIterable {
+    case connect, helo, starttls, auth, mail, rcpt, data
+    case endOfData = "end-of-data"
+    case quit
+}
+
+/// A numeric reply (SMTP or FTP) found in the text, with its enhanced code (RFC 3463) when present.
+public struct Reply: Sendable, Hashable, Codable {
+    public var code: Int
+    public var enhanced: String?
+    /// The reply text with multi-line continuations joined by a space.
+    public var text: String
+    public var phase: SMTPPhase?
+    public var location: SourceLocation?
+
+    public init(code: Int, enhanced: String? = nil, text: String, phase: SMTPPhase? = nil, location: SourceLocation? = nil) {
+        self.code = code
+        self.enhanced = enhanced
+        self.text = text
+        self.phase = phase
+        self.location = location
+    }
+}
+
+/// Something an analyzer or probe established about a config or log, e.g. a proxy without SNI.
+public struct Finding: Sendable, Hashable, Codable {
+    /// Stable id such as "nginx.proxy-ssl-server-name-off"; playbook signals refer to it.
+    public var id: String
+    public var message: String
+    public var location: SourceLocation?
+    /// The config or log line it points at, as found.
+    public var excerpt: String?
+
+    public init(id: String, message: String, location: SourceLocation? = nil, excerpt: String? = nil) {
+        self.id = id
+        self.message = message
+        self.location = location
+        self.excerpt = excerpt
+    }
+}
+
+/// A named piece of input: a command-line argument, a file or standard input.
+public struct InputText: Sendable, Hashable {
+    public var name: String
+    public var text: String
+    /// Detected or stated kind, e.g. "text", "nginx-config", "apache-config", "error-log", "mail-log".
+    public var kind: String
+
+    public init(name: String, text: String, kind: String = "text") {
+        self.name = name
+        self.text = text
+        self.kind = kind
+    }
+}
+
+/// Everything kb knows about the problem, in typed form. Signals and checks read only this.
+public struct Facts: Sendable {
+    public var inputs: [InputText]
+    /// All input texts joined, for pattern signals.
+    public var text: String
+    public var protocolVerdict: ProtocolVerdict
+    /// HTTP status codes seen (status lines, `:status`, log fields, "error 421").
+    public var httpStatuses: [Int]
+    /// SMTP or FTP replies seen.
+    public var replies: [Reply]
+    /// RFC 3463 codes such as "4.7.0", in order of appearance, without duplicates.
+    public var enhancedCodes: [String]
+    public var phases: [SMTPPhase]
+    /// HTTP versions in use: "1.0", "1.1", "2", "3".
+    public var httpVersions: [String]
+    /// Host names mentioned, best first.
+    public var hosts: [String]
+    /// Stack slug (nginx, apache, cloudflare, cpanel, postfix …) to the evidence for it.
+    public var stacks: [String: Evidence]
+    /// Mail or service provider slug (gmail, microsoft, yahoo, icloud …) to the evidence for it.
+    public var providers: [String: Evidence]
+    /// Server signatures of response bodies and headers (apache-421-page, nginx-421-page, cloudfront, cf-ray …).
+    public var signatures: [String: Evidence]
+    /// nil when the text does not say.
+    public var intermittent: Bool?
+    public var intermittentEvidence: [Evidence]
+    public var fileKinds: [String]
+    public var findings: [Finding]
+    /// A live target was named, so live checks may run.
+    public var target: Target?
+
+    public init(
+        inputs: [InputText] = [], text: String = "", protocolVerdict: ProtocolVerdict = ProtocolVerdict(value: .unknown, confidence: 0),
+        httpStatuses: [Int] = [], replies: [Reply] = [], enhancedCodes: [String] = [], phases: [SMTPPhase] = [],
+        httpVersions: [String] = [], hosts: [String] = [], stacks: [String: Evidence] = [:],
+        providers: [String: Evidence] = [:], signatures: [String: Evidence] = [:], intermittent: Bool? = nil,
+        intermittentEvidence: [Evidence] = [], fileKinds: [String] = [], findings: [Finding] = [], target: Target? = nil
+    ) {
+        self.inputs = inputs
+        self.text = text
+        self.protocolVerdict = protocolVerdict
+        self.httpStatuses = httpStatuses
+        self.replies = replies
+        self.enhancedCodes = enhancedCodes
+        self.phases = phases
+        self.httpVersions = httpVersions
+        self.hosts = hosts
+        self.stacks = stacks
+        self.providers = providers
+        self.signatures = signatures
+        self.intermittent = intermittent
+        self.intermittentEvidence = intermittentEvidence
+        self.fileKinds = fileKinds
+        self.findings = findings
+        self.target = target
+    }
+}
+
+/// What the user asked kb to probe live; nil means nothing touches the network.
+public struct Target: Sendable, Hashable {
+    public var url: String
+    public var scheme: String
+    public var host: String
+    public var port: Int
+    /// HOST:PORT:ADDR pins, as curl's --resolve.
+    public var resolve: [String]
+    /// The server behind a proxy or CDN, ADDR[:PORT].
+    public var origin: String?
+
+    public init(url: String, scheme: String, host: String, port: Int, resolve: [String] = [], origin: String? = nil) {
+        self.url = url
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+        self.resolve = resolve
+        self.origin = origin
+    }
+}
+
+/// What the user stated on the command line; it outranks what the text suggests.
+public struct Statements: Sendable {
+    public var protocolValue: WireProtocol?
+    public var stacks: [String]
+    public var intermittent: Bool?
+
+    public init(protocolValue: WireProtocol? = nil, stacks: [String] = [], intermittent: Bool? = nil) {
+        self.protocolValue = protocolValue
+        self.stacks = stacks
+        self.intermittent = intermittent
+    }
+}
