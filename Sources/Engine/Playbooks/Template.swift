@@ -1,0 +1,101 @@
+import Foundation
+
+/// Text with `{{variable}}` holes, checked when the playbook loads so typos fail early.
+public struct Template: Sendable, CustomStringConvertible {
+    enum Part: Sendable {
+        case literal(String)
+        case variable(String)
+    }
+
+    /// The variables a playbook may use; values come from the facts and the target.
+    public static let variables: [String] = [
+        "host", "port", "scheme", "target", "origin", "address", "status", "enhanced", "reply", "provider", "stack",
+    ]
+
+    public let source: String
+    let parts: [Part]
+
+    public var description: String { source }
+
+    public var variablesUsed: [String] {
+        parts.compactMap { if case .variable(let v) = $0 { return v }; return nil }
+    }
+
+    /// Parses the holes; the error names the unknown variable or the unclosed brace, and its offset in `source`.
+    public init(_ source: String) throws(TemplateError) {
+        self.source = source
+        var parts: [Part] = []
+        var rest = Substring(source)
+        while let open = rest.range(of: "{{") {
+            if open.lowerBound > rest.startIndex { parts.append(.literal(String(rest[..<open.lowerBound]))) }
+            let afterOpen = rest[open.upperBound...]
+            guard let close = afterOpen.range(of: "}}") else {
+                throw TemplateError(message: "unclosed '{{' in template",
+                                    offset: source.distance(from: source.startIndex, to: open.lowerBound))
+            }
+            let name = afterOpen[..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            guard Self.variables.contains(name) else {
+                var message = "unknown template variable '\(name)'"
+                if let near = Suggest.closest(to: name, in: Self.variables) { message += "; did you mean '\(near)'?" }
+                throw TemplateError(message: message, offset: source.distance(from: source.startIndex, to: open.lowerBound))
+            }
+            parts.append(.variable(name))
+            rest = afterOpen[close.upperBound...]
+        }
+        if !rest.isEmpty { parts.append(.literal(String(rest))) }
+        self.parts = parts
+    }
+
+    /// Fills the holes; a missing value is replaced by `placeholder(name)`, or the result is nil when that returns nil.
+    public func render(_ values: [String: String], placeholder: (String) -> String? = { "<\($0)>" }) -> String? {
+        var out = ""
+        for part in parts {
+            switch part {
+            case .literal(let text): out += text
+            case .variable(let name):
+                if let value = values[name], !value.isEmpty {
+                    out += value
+                } else if let filler = placeholder(name) {
+                    out += filler
+                } else {
+                    return nil
+                }
+            }
+        }
+        return out
+    }
+}
+
+public struct TemplateError: Error, Sendable {
+    public var message: String
+    public var offset: Int
+}
+
+/// "Did you mean" suggestions by edit distance.
+public enum Suggest {
+    public static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
+        var best: (String, Int)?
+        let limit = max(2, word.count / 3)
+        for candidate in candidates {
+            let d = distance(word.lowercased(), candidate.lowercased())
+            if d <= limit, best == nil || d < best!.1 { best = (candidate, d) }
+        }
+        return best?.0
+    }
+
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
+    }
+}

@@ -1,0 +1,231 @@
+import Foundation
+
+public enum ReportFormat: String, Sendable, CaseIterable {
+    case text, markdown, json
+}
+
+/// Terminal styling; off unless the CLI decides the output is a colour-capable TTY.
+public struct Style: Sendable {
+    public var color: Bool
+    public init(color: Bool) { self.color = color }
+
+    func bold(_ s: String) -> String { color ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
+    func dim(_ s: String) -> String { color ? "\u{1B}[2m\(s)\u{1B}[0m" : s }
+    func red(_ s: String) -> String { color ? "\u{1B}[31m\(s)\u{1B}[0m" : s }
+    func green(_ s: String) -> String { color ? "\u{1B}[32m\(s)\u{1B}[0m" : s }
+    func yellow(_ s: String) -> String { color ? "\u{1B}[33m\(s)\u{1B}[0m" : s }
+    func cyan(_ s: String) -> String { color ? "\u{1B}[36m\(s)\u{1B}[0m" : s }
+}
+
+/// Turns a report into text, Markdown or JSON. Everything that came from input is neutralised
+/// here, at the last moment, so no renderer can forget it.
+public struct ReportRenderer: Sendable {
+    public var style: Style
+
+    public init(style: Style = Style(color: false)) { self.style = style }
+
+    public func render(_ report: Report, as format: ReportFormat) -> String {
+        switch format {
+        case .text: return text(report)
+        case .markdown: return markdown(report)
+        case .json: return json(report)
+        }
+    }
+
+    private func clean(_ s: String) -> String { Sanitizer.neutralize(s) }
+
+    private func mark(_ status: CheckStatus) -> String {
+        switch status {
+        case .pass: return style.green("pass")
+        case .fail: return style.red("FAIL")
+        case .skipped: return style.dim("skip")
+        case .error: return style.yellow("ERROR")
+        case .manual: return style.cyan("todo")
+        }
+    }
+
+    private func percent(_ value: Double) -> String { "\(Int((value * 100).rounded()))%" }
+
+    private func weight(_ w: Double) -> String {
+        let text = w == w.rounded() ? String(Int(w)) : String(format: "%.1f", w)
+        return w > 0 ? "+" + text : text
+    }
+
+    // MARK: text
+
+    public func text(_ report: Report) -> String {
+        var out: [String] = []
+        let statusWord: String
+        switch report.status {
+        case .problem: statusWord = style.red("problem")
+        case .healthy: statusWord = style.green("healthy")
+        case .inconclusive: statusWord = style.yellow("inconclusive")
+        }
+        out.append(style.bold(clean(report.verdict)))
+        out.append("status: \(statusWord)")
+        let p = report.protocol
+        out.append("protocol: \(p.value) (\(percent(p.confidence)) confident)")
+        for e in p.evidence.prefix(5) {
+            out.append("  - \(clean(e.detail ?? e.kind)): \(clean(Matcher.clip(e.text, to: 100)))" + (e.location.map { style.dim(" [\($0.file):\($0.line)]") } ?? ""))
+        }
+        for (i, d) in report.diagnoses.enumerated() {
+            out.append("")
+            out.append(style.bold("\(i + 1). \(clean(d.title))") + "  [\(d.cause), score \(fmt(d.score)), \(percent(d.confidence))]")
+            out.append("   playbook \(d.playbook)" + (d.replaces.map { " (replaces the built-in one from \($0))" } ?? ""))
+            out.append("   " + clean(d.summary).replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces))
+            if !d.signals.isEmpty {
+                out.append("   why:")
+                for s in d.signals {
+                    out.append("     \(weight(s.weight)) \(s.signal) (\(s.kind)): \(clean(s.matched))")
+                }
+            }
+            if let note = d.protocolNote { out.append("     note: \(note)") }
+            if !d.checks.isEmpty {
+                out.append("   checks:")
+                for c in d.checks {
+                    out.append("     [\(mark(c.status))] \(clean(c.title))" + (c.reason.map { ": \(clean($0))" } ?? ""))
+                    for e in c.evidence.prefix(3) {
+                        out.append("            \(clean(Matcher.clip(e.text, to: 120)))" + (e.location.map { style.dim(" [\($0.file):\($0.line)]") } ?? ""))
+                    }
+                    if let command = c.command { out.append("            rerun: \(clean(command))") }
+                }
+            }
+            if i == 0 {
+                out.append("   fix:")
+                for (n, step) in d.remediation.enumerated() {
+                    let stacks = step.stacks.isEmpty ? "" : style.dim(" (\(step.stacks.joined(separator: ", ")))")
+                    out.append("     \(n + 1). \(clean(step.step))\(stacks)")
+                    for line in step.detail.split(separator: "\n", omittingEmptySubsequences: true) {
+                        out.append("        \(clean(String(line)))")
+                    }
+                    if let verify = step.verify { out.append("        verify: \(clean(verify))") }
+                }
+                out.append("   read more: kb explain \(d.article)")
+            }
+        }
+        if !report.next.isEmpty {
+            out.append("")
+            out.append("to decide, provide:")
+            for n in report.next { out.append("  - \(clean(n))") }
+        }
+        for note in report.notes { out.append(style.dim("note: \(clean(note))")) }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    // MARK: markdown
+
+    /// A reply a support agent can paste into a ticket: what it is, why, numbered steps, how to verify.
+    public func markdown(_ report: Report) -> String {
+        var out: [String] = []
+        guard let d = report.diagnoses.first, report.status != .healthy else {
+            out.append("## \(md(report.verdict))")
+            out.append("")
+            if report.status == .healthy {
+                out.append("The checks we ran all passed, so we could not reproduce the problem.")
+            } else {
+                out.append(protocolSentence(report))
+                out.append("")
+                out.append("To tell what causes it, we need a little more information:")
+                out.append("")
+                for (i, n) in report.next.enumerated() { out.append("\(i + 1). \(md(n))") }
+            }
+            return out.joined(separator: "\n") + "\n"
+        }
+        out.append("## \(md(d.title))")
+        out.append("")
+        out.append(protocolSentence(report))
+        out.append("")
+        out.append("### What is happening")
+        out.append("")
+        out.append(md(d.summary.trimmingCharacters(in: .whitespacesAndNewlines)))
+        out.append("")
+        out.append("### Why we think so")
+        out.append("")
+        for s in d.signals where s.weight > 0 {
+            out.append("- \(md(s.note ?? s.signal)): `\(code(s.matched))`")
+        }
+        for c in d.checks where c.status == .fail {
+            out.append("- \(md(c.title)): \(md(c.reason ?? "confirmed"))")
+        }
+        if report.status == .inconclusive {
+            out.append("")
+            out.append("We could not confirm it yet:")
+            for n in report.next { out.append("- \(md(n))") }
+        }
+        out.append("")
+        out.append("### How to fix it")
+        out.append("")
+        for (i, step) in d.remediation.enumerated() {
+            let stacks = step.stacks.isEmpty ? "" : " (\(step.stacks.joined(separator: ", ")))"
+            out.append("\(i + 1). **\(md(step.step))**\(stacks)")
+            out.append("")
+            for line in step.detail.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n", omittingEmptySubsequences: false) {
+                out.append("   " + md(String(line)))
+            }
+            if let verify = step.verify {
+                out.append("")
+                out.append("   Check it with:")
+                out.append("")
+                out.append("   ```")
+                out.append("   " + clean(verify))
+                out.append("   ```")
+            }
+            out.append("")
+        }
+        let manual = d.checks.filter { $0.status == .manual }
+        if !manual.isEmpty {
+            out.append("### To confirm on the server")
+            out.append("")
+            for c in manual { out.append("- \(md(c.title)): \(md(c.reason ?? ""))") }
+            out.append("")
+        }
+        if report.diagnoses.count > 1 {
+            out.append("### If that is not it")
+            out.append("")
+            for other in report.diagnoses.dropFirst() {
+                out.append("- \(md(other.title)) (`\(other.cause)`)")
+            }
+            out.append("")
+        }
+        if !d.references.isEmpty {
+            out.append("### References")
+            out.append("")
+            for r in d.references { out.append("- [\(md(r.title))](\(r.url))") }
+            out.append("")
+        }
+        return out.joined(separator: "\n")
+    }
+
+    private func protocolSentence(_ report: Report) -> String {
+        switch report.protocol.value {
+        case "http": return "This is an **HTTP 421 Misdirected Request**: a web server refused a request that reached it over a connection it does not serve that host name on. It is not a mail or FTP error."
+        case "smtp": return "This is an **SMTP 421**: the receiving mail server refused the connection for now. It is a temporary error, so the sending server keeps the message queued and retries; it is not a web (HTTP) error."
+        case "ftp": return "This is an **FTP 421**: the FTP server closed the control connection. It is not a web (HTTP) or mail (SMTP) error."
+        default: return "From the text alone we cannot yet tell whether this is a web (HTTP), mail (SMTP) or FTP error."
+        }
+    }
+
+    /// Keeps pasted text from turning into Markdown markup in the ticket.
+    private func md(_ s: String) -> String {
+        clean(s).replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+
+    private func code(_ s: String) -> String { clean(s).replacingOccurrences(of: "`", with: "'") }
+
+    private func fmt(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(format: "%.2f", v) }
+
+    // MARK: json
+
+    /// Sorted keys and escaped control characters keep the output stable and safe for scripts.
+    public func json(_ report: Report) -> String {
+        encodeJSON(report)
+    }
+}
+
+/// Stable, pretty JSON for any report-like value.
+public func encodeJSON<T: Encodable>(_ value: T) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    guard let data = try? encoder.encode(value) else { return "{}\n" }
+    return String(decoding: data, as: UTF8.self) + "\n"
+}

@@ -1,0 +1,418 @@
+import Foundation
+
+/// What a run may use from outside; the CLI builds the real one, tests build their own.
+public struct RunEnvironment: Sendable {
+    public var files: any FileAccess
+    public var timeouts: Timeouts
+    public var byteLimit: Int
+    public var logger: Logger
+    public var services: [String: any Sendable]
+
+    public init(files: any FileAccess = LocalFiles(), timeouts: Timeouts = Timeouts(), byteLimit: Int = 1 << 20,
+                logger: Logger = Logger(label: "kb"), services: [String: any Sendable] = [:]) {
+        self.files = files
+        self.timeouts = timeouts
+        self.byteLimit = byteLimit
+        self.logger = logger
+        self.services = services
+    }
+
+    func context(_ facts: Facts) -> ProbeContext {
+        ProbeContext(facts: facts, files: files, timeouts: timeouts, byteLimit: byteLimit, logger: logger, services: services)
+    }
+}
+
+/// Reads local files with a size limit.
+public struct LocalFiles: FileAccess {
+    public init() {}
+    public func read(_ path: String, limit: Int) throws(KBError) -> String { try TextFile.read(path, limit: limit) }
+}
+
+/// The rule engine: facts from input, ranking by signals, checks through probes, then a report.
+public struct Engine: Sendable {
+    public var catalog: PlaybookCatalog
+    public var knowledge: KnowledgeBase
+    public var registry: ProbeRegistry
+    public var analyzers: [any InputAnalyzer]
+    public var extractor: SymptomExtractor
+    public var matcher = Matcher()
+    /// How many candidates get their checks run, and how many diagnoses a report lists.
+    public var maxDiagnoses = 3
+
+    public init(catalog: PlaybookCatalog, knowledge: KnowledgeBase, registry: ProbeRegistry,
+                analyzers: [any InputAnalyzer] = [], extractor: SymptomExtractor = SymptomExtractor()) {
+        self.catalog = catalog
+        self.knowledge = knowledge
+        self.registry = registry
+        self.analyzers = analyzers
+        self.extractor = extractor
+    }
+
+    // MARK: facts
+
+    /// Detects each input's kind, runs the analyzers that read it, then extracts symptoms.
+    public func facts(_ inputs: [InputText], statements: Statements = Statements(), target: Target? = nil,
+                      environment: RunEnvironment = RunEnvironment()) async -> Facts {
+        var typed = inputs
+        for i in typed.indices where typed[i].kind == "text" || typed[i].kind == "auto" {
+            typed[i].kind = analyzers.lazy.compactMap { $0.detect(typed[i]) }.first ?? "text"
+        }
+        var facts = extractor.extract(typed, statements: statements)
+        facts.target = target
+        let context = environment.context(facts)
+        for input in typed where input.kind != "text" {
+            for analyzer in analyzers where analyzer.kinds.contains(input.kind) {
+                facts.findings += await analyzer.analyze(input, context: context)
+            }
+        }
+        facts.fileKinds = Array(Set(typed.map(\.kind))).sorted()
+        if let target {
+            facts.hosts.removeAll { $0 == target.host }
+            facts.hosts.insert(target.host, at: 0)
+        }
+        return facts
+    }
+
+    // MARK: diagnosis
+
+    public func diagnose(_ inputs: [InputText], statements: Statements = Statements(), target: Target? = nil,
+                         environment: RunEnvironment = RunEnvironment()) async -> Report {
+        let facts = await facts(inputs, statements: statements, target: target, environment: environment)
+        return await diagnose(facts, environment: environment)
+    }
+
+    /// Ranks every playbook, runs the checks of the plausible ones and re-ranks with their results.
+    public func evaluate(_ facts: Facts, environment: RunEnvironment = RunEnvironment()) async
+        -> (candidates: [Candidate], checks: [String: [CheckResult]]) {
+        var candidates = matcher.rank(catalog.playbooks, facts: facts)
+        let variables = Self.variables(facts)
+        // Checks run for the plausible candidates: those with evidence and of a protocol the text allows.
+        let plausible = candidates.indices.filter { candidates[$0].score > 0 }.prefix(maxDiagnoses + 2)
+        var checkResults: [String: [CheckResult]] = [:]
+        for index in plausible {
+            let candidate = candidates[index]
+            let results = await runChecks(candidate, facts: facts, variables: variables, environment: environment)
+            checkResults[candidate.playbook.id] = results
+            for result in results {
+                guard let check = candidate.playbook.checks.first(where: { $0.id == result.id }) else { continue }
+                if result.status == .fail { candidates[index].score += check.weight }
+                if result.status == .pass { candidates[index].score -= check.weight }
+            }
+        }
+        candidates.sort { a, b in a.score != b.score ? a.score > b.score : a.playbook.id < b.playbook.id }
+        return (candidates, checkResults)
+    }
+
+    public func diagnose(_ facts: Facts, environment: RunEnvironment = RunEnvironment()) async -> Report {
+        let (candidates, checkResults) = await evaluate(facts, environment: environment)
+        let variables = Self.variables(facts)
+        let reported = candidates.filter(\.reported).prefix(maxDiagnoses)
+        let diagnoses = reported.map { diagnosis($0, facts: facts, checks: checkResults[$0.playbook.id] ?? [], variables: variables) }
+
+        var verdict = facts.protocolVerdict
+        if verdict.value == .unknown, let top = diagnoses.first, let proto = WireProtocol(rawValue: top.protocol) {
+            verdict.value = proto
+            verdict.confidence = min(0.6, top.confidence)
+            verdict.evidence.append(Evidence(kind: "playbook", text: top.playbook,
+                                             detail: "no protocol cue of its own; the best-matching playbook is \(proto.rawValue)"))
+        }
+
+        let allChecks = checkResults.values.flatMap { $0 }
+        let status: ReportStatus
+        var next: [String] = []
+        if let top = diagnoses.first {
+            if let errored = top.checks.first(where: { $0.status == .error && $0.required }) {
+                status = .inconclusive
+                next.append("check '\(errored.id)' could not run: \(errored.reason ?? "no reason given")")
+            } else {
+                status = .problem
+            }
+        } else if !allChecks.isEmpty, allChecks.contains(where: { $0.status == .pass && $0.probe != nil }),
+                  !allChecks.contains(where: { ($0.status == .fail || $0.status == .error) && $0.required }),
+                  allChecks.contains(where: { $0.status == .pass && Self.isLive($0.probe, registry) }) {
+            status = .healthy
+        } else {
+            status = .inconclusive
+            next += verdict.missing
+            if verdict.value != .unknown {
+                next.append("no \(verdict.value.rawValue) cause has enough evidence: paste the full error with the lines around it, the server software in use and whether it happens every time")
+            }
+            for errored in allChecks where errored.status == .error && errored.required {
+                next.append("check '\(errored.id)' could not run: \(errored.reason ?? "no reason given")")
+            }
+        }
+
+        return Report(protocol: ProtocolReport(verdict), status: status,
+                      verdict: Self.verdictLine(status, verdict: verdict, top: diagnoses.first),
+                      diagnoses: Array(diagnoses), facts: Self.summary(facts), next: Self.unique(next),
+                      notes: catalog.notes + knowledge.notes)
+    }
+
+    /// Ranks without running checks: what `kb playbooks test` and scoring use.
+    public func rank(_ facts: Facts) -> [Candidate] { matcher.rank(catalog.playbooks, facts: facts) }
+
+    static func isLive(_ probe: String?, _ registry: ProbeRegistry) -> Bool {
+        probe.flatMap { registry.probe($0)?.description.live } ?? false
+    }
+
+    static func unique(_ items: [String]) -> [String] {
+        var seen: Set<String> = []
+        return items.filter { seen.insert($0).inserted }
+    }
+
+    static func verdictLine(_ status: ReportStatus, verdict: ProtocolVerdict, top: Diagnosis?) -> String {
+        let name: String
+        switch verdict.value {
+        case .http: name = "HTTP 421 Misdirected Request"
+        case .smtp: name = "SMTP 421 (temporary refusal)"
+        case .ftp: name = "FTP 421 (service not available)"
+        case .unknown: name = "a 421 of unknown protocol"
+        }
+        switch status {
+        case .problem: return "\(name): \(top?.title ?? "diagnosed")"
+        case .healthy: return "no problem found: the checks that ran all passed"
+        case .inconclusive:
+            if let top { return "\(name): probably \(top.title), but a needed check could not run" }
+            return "\(name): not enough evidence to name a cause"
+        }
+    }
+
+    // MARK: checks
+
+    /// Values for `{{variable}}` templates, from the target first, then the text.
+    public static func variables(_ facts: Facts) -> [String: String] {
+        var v: [String: String] = [:]
+        v["host"] = facts.target?.host ?? facts.hosts.first
+        if let target = facts.target {
+            v["port"] = String(target.port)
+            v["scheme"] = target.scheme
+            v["target"] = target.url
+            v["origin"] = target.origin
+            v["address"] = target.resolve.first.flatMap { $0.split(separator: ":", maxSplits: 2).last.map(String.init) }
+        }
+        v["status"] = facts.httpStatuses.first.map(String.init)
+        v["enhanced"] = facts.enhancedCodes.first
+        v["reply"] = facts.replies.first.map { String($0.code) }
+        v["provider"] = firstByLocation(facts.providers)
+        v["stack"] = firstByLocation(facts.stacks)
+        return v.compactMapValues { $0 }
+    }
+
+    static func firstByLocation(_ map: [String: Evidence]) -> String? {
+        map.min { a, b in
+            let la = a.value.location?.line ?? Int.max, lb = b.value.location?.line ?? Int.max
+            return la != lb ? la < lb : a.key < b.key
+        }?.key
+    }
+
+    func runChecks(_ candidate: Candidate, facts: Facts, variables: [String: String],
+                   environment: RunEnvironment) async -> [CheckResult] {
+        let checks = candidate.playbook.checks
+        let matchedSignals = Set(candidate.matches.map(\.signal))
+        var results: [String: CheckResult] = [:]
+        var pending = checks
+        // Waves: every check whose dependencies are settled runs concurrently with the others of its wave.
+        while !pending.isEmpty {
+            let ready = pending.filter { check in check.needs.allSatisfy { results[$0] != nil } }
+            guard !ready.isEmpty else {
+                for check in pending {
+                    results[check.id] = CheckResult(id: check.id, title: check.title, status: .skipped,
+                                                    reason: "its dependencies never settled", evidence: [],
+                                                    command: nil, probe: check.probe, required: check.required)
+                }
+                break
+            }
+            pending.removeAll { check in ready.contains { $0.id == check.id } }
+            let settled = results
+            let wave = await withTaskGroup(of: CheckResult.self) { group in
+                for check in ready {
+                    group.addTask {
+                        await self.run(check, facts: facts, variables: variables, matchedSignals: matchedSignals,
+                                       earlier: settled, environment: environment)
+                    }
+                }
+                var out: [CheckResult] = []
+                for await result in group { out.append(result) }
+                return out
+            }
+            for result in wave { results[result.id] = result }
+        }
+        return checks.compactMap { results[$0.id] }
+    }
+
+    private func run(_ check: Check, facts: Facts, variables: [String: String], matchedSignals: Set<String>,
+                     earlier: [String: CheckResult], environment: RunEnvironment) async -> CheckResult {
+        func result(_ status: CheckStatus, _ reason: String?, evidence: [Evidence] = [], command: String? = nil) -> CheckResult {
+            CheckResult(id: check.id, title: check.title, status: status, reason: reason, evidence: evidence,
+                        command: command, probe: check.probe, required: check.required)
+        }
+        if let reason = unmet(check.when, facts: facts, variables: variables, matchedSignals: matchedSignals) {
+            return result(.skipped, reason)
+        }
+        for need in check.needs {
+            guard let status = earlier[need]?.status, status == .pass || status == .fail else {
+                return result(.skipped, "needs check '\(need)', which was \(earlier[need]?.status.rawValue ?? "not run")")
+            }
+        }
+        if let manual = check.manual {
+            return result(.manual, Template.fill(manual, variables))
+        }
+        guard let probeID = check.probe, let probeType = registry.probe(probeID) else {
+            return result(.error, "probe '\(check.probe ?? "")' is not registered")
+        }
+        if probeType.description.live && facts.target == nil {
+            return result(.skipped, "live check: no --target was given")
+        }
+        var parameters: [String: ProbeValue] = [:]
+        for (name, value) in check.parameters {
+            switch value {
+            case .int(let i): parameters[name] = .int(i)
+            case .bool(let b): parameters[name] = .bool(b)
+            case .template(let t):
+                guard let text = t.render(variables, placeholder: { _ in nil }) else {
+                    let missing = t.variablesUsed.first { variables[$0] == nil } ?? "?"
+                    return result(.skipped, "no value for '{{\(missing)}}' in the input")
+                }
+                parameters[name] = .string(text)
+            case .list(let templates):
+                var items: [String] = []
+                for t in templates {
+                    guard let text = t.render(variables, placeholder: { _ in nil }) else {
+                        let missing = t.variablesUsed.first { variables[$0] == nil } ?? "?"
+                        return result(.skipped, "no value for '{{\(missing)}}' in the input")
+                    }
+                    items.append(text)
+                }
+                parameters[name] = .list(items)
+            }
+        }
+        let outcome = await probeType.init().run(parameters, context: environment.context(facts))
+        if let error = outcome.error {
+            return result(.error, error, evidence: outcome.evidence, command: outcome.command)
+        }
+        var failures: [String] = []
+        for (key, expectation) in check.expect {
+            guard let observed = outcome.observations[key] else {
+                return result(.error, "probe '\(probeID)' did not report '\(key)'", evidence: outcome.evidence,
+                              command: outcome.command)
+            }
+            if !Self.holds(expectation, observed) {
+                failures.append("\(key) is '\(observed)', healthy is \(Self.describe(expectation))")
+            }
+        }
+        if failures.isEmpty {
+            return result(.pass, nil, evidence: outcome.evidence, command: outcome.command)
+        }
+        let reason = [check.failMeaning, failures.joined(separator: "; ")].compactMap { $0 }.joined(separator: " (") +
+            (check.failMeaning == nil ? "" : ")")
+        return result(.fail, reason, evidence: outcome.evidence, command: outcome.command)
+    }
+
+    private func unmet(_ condition: CheckCondition, facts: Facts, variables: [String: String],
+                       matchedSignals: Set<String>) -> String? {
+        if let live = condition.live, live != (facts.target != nil) {
+            return live ? "live check: no --target was given" : "offline check: a live target was given"
+        }
+        if !condition.stacks.isEmpty, !condition.stacks.contains(where: { facts.stacks[$0] != nil }) {
+            return "only for stacks \(condition.stacks.joined(separator: ", "))"
+        }
+        if !condition.signals.isEmpty, matchedSignals.isDisjoint(with: condition.signals) {
+            return "only when signal \(condition.signals.map { "'\($0)'" }.joined(separator: " or ")) matched"
+        }
+        for need in condition.has {
+            switch need {
+            case "target" where facts.target == nil: return "needs a --target"
+            case "origin" where facts.target?.origin == nil: return "needs --origin"
+            case "host" where variables["host"] == nil: return "no host name in the input"
+            default: continue
+            }
+        }
+        return nil
+    }
+
+    static func holds(_ expectation: Expectation, _ observed: ProbeValue) -> Bool {
+        switch expectation {
+        case .equals(let value): return equal(value, observed)
+        case .anyOf(let values): return values.contains { equal($0, observed) }
+        case .not(let value): return !equal(value, observed)
+        case .contains(let text):
+            if case .list(let items) = observed { return items.contains { $0.caseInsensitiveCompare(text) == .orderedSame } }
+            return observed.description.lowercased().contains(text.lowercased())
+        case .matches(let pattern): return pattern.firstMatch(in: observed.description) != nil
+        case .lessThan(let n): return Double(observed.description).map { $0 < n } ?? false
+        case .greaterThan(let n): return Double(observed.description).map { $0 > n } ?? false
+        }
+    }
+
+    static func equal(_ value: ExpectedValue, _ observed: ProbeValue) -> Bool {
+        switch value {
+        case .bool(let b): return observed.boolValue == b
+        case .number(let n): return Double(observed.description) == n
+        case .string(let s): return observed.description.caseInsensitiveCompare(s) == .orderedSame
+        }
+    }
+
+    static func describe(_ expectation: Expectation) -> String {
+        switch expectation {
+        case .equals(let v): return "'\(v)'"
+        case .anyOf(let vs): return "one of " + vs.map { "'\($0)'" }.joined(separator: ", ")
+        case .not(let v): return "anything but '\(v)'"
+        case .contains(let s): return "containing '\(s)'"
+        case .matches(let p): return "matching '\(p.source)'"
+        case .lessThan(let n): return "below \(ExpectedValue.number(n))"
+        case .greaterThan(let n): return "above \(ExpectedValue.number(n))"
+        }
+    }
+
+    // MARK: report pieces
+
+    func diagnosis(_ candidate: Candidate, facts: Facts, checks: [CheckResult], variables: [String: String]) -> Diagnosis {
+        let playbook = candidate.playbook
+        let article = knowledge.article(playbook.article)
+        let known = Set(facts.stacks.keys)
+        let relevant = !known.isDisjoint(with: playbook.stacks.isEmpty ? playbook.remediation.flatMap(\.stacks) : playbook.stacks)
+        let steps = playbook.remediation.filter { step in
+            !relevant || step.stacks.isEmpty || !known.isDisjoint(with: step.stacks)
+        }
+        let remediation = (steps.isEmpty ? playbook.remediation : steps).map { step in
+            RemediationItem(step: step.step, detail: step.detail, verify: step.verify.flatMap { $0.render(variables) },
+                            stacks: step.stacks)
+        }
+        let proto = facts.protocolVerdict
+        var confidence = 1 - exp(-max(0, candidate.score) / (2 * playbook.threshold))
+        if proto.value == playbook.protocolValue { confidence = confidence * (0.7 + 0.3 * proto.confidence) }
+        else if proto.value != .unknown { confidence *= 1 - proto.confidence }
+        else { confidence *= 0.7 }
+        return Diagnosis(
+            playbook: playbook.id, cause: playbook.cause, title: playbook.title, protocol: playbook.protocolValue.rawValue,
+            score: (candidate.score * 100).rounded() / 100, confidence: (confidence * 100).rounded() / 100,
+            summary: playbook.summary,
+            signals: candidate.matches.map {
+                SignalReport(signal: $0.signal, kind: $0.kind, matched: $0.matched, weight: $0.weight, note: $0.note)
+            },
+            checks: checks, remediation: remediation, article: playbook.article, articleTitle: article?.title,
+            references: article?.references ?? [], replaces: playbook.replaces?.file, protocolNote: candidate.protocolNote)
+    }
+
+    static func summary(_ facts: Facts) -> FactsSummary {
+        func ordered(_ map: [String: Evidence]) -> [String] {
+            map.sorted { a, b in
+                let la = a.value.location?.line ?? Int.max, lb = b.value.location?.line ?? Int.max
+                return la != lb ? la < lb : a.key < b.key
+            }.map(\.key)
+        }
+        return FactsSummary(
+            inputs: facts.inputs.map { "\($0.name) (\($0.kind))" }, httpStatuses: facts.httpStatuses,
+            replies: facts.replies.map { Matcher.clip([String($0.code), $0.enhanced, $0.text].compactMap { $0 }.joined(separator: " "), to: 200) },
+            enhancedCodes: facts.enhancedCodes, phases: facts.phases.map(\.rawValue), hosts: Array(facts.hosts.prefix(10)),
+            stacks: ordered(facts.stacks), providers: ordered(facts.providers), signatures: ordered(facts.signatures),
+            intermittent: facts.intermittent, findings: facts.findings)
+    }
+}
+
+extension Template {
+    /// Fills `{{variable}}` holes in free text such as manual instructions, leaving placeholders for missing values.
+    static func fill(_ text: String, _ values: [String: String]) -> String {
+        (try? Template(text))?.render(values) ?? text
+    }
+}
