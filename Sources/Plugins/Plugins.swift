@@ -2,5 +2,16 @@ import Engine
 
 /// The built-in probes, in one explicit list: adding a probe means adding it here.
 public enum BuiltinProbes {
-    public static let all: [any Probe.Type] = []
+    public static let all: [any Probe.Type] = [
+        TextMatchProbe.self,
+        HTTPResponseProbe.self,
+        SMTPReplyProbe.self,
+    ]
+
+    public static var registry: ProbeRegistry { ProbeRegistry(all) }
+}
+
+/// The analyzers that read attached configs and logs before matching.
+public enum BuiltinAnalyzers {
+    public static let all: [any InputAnalyzer] = []
 }

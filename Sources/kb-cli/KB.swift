@@ -1,0 +1,45 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+@main
+struct KB: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kb",
+        abstract: "Tell which 421 it is (HTTP, SMTP or FTP), why it happens and how to fix it.",
+        discussion: """
+            Exit codes: 0 no problem found, 1 problem diagnosed, 2 inconclusive, 64 usage error, \
+            65 invalid playbook, article or input data.
+            Data: built-in playbooks and articles are found next to the kb executable or in KB_DATA_DIR; \
+            --playbooks DIR and KB_PLAYBOOK_PATH (colon-separated) add an organisation's own.
+            """,
+        version: "0.1.0",
+        subcommands: [Diagnose.self, Classify.self, Playbooks.self, Explain.self, Search.self, ProbeCommand.self]
+    )
+}
+
+/// Exit codes shared by every subcommand (documented in README.md and `kb --help`).
+enum Exit {
+    static let healthy: Int32 = 0
+    static let problem: Int32 = 1
+    static let inconclusive: Int32 = 2
+    static let usage: Int32 = 64
+    static let data: Int32 = 65
+}
+
+/// Writes to standard error; only the CLI writes anywhere.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+}
+
+/// Prints data problems with their locations and ends with exit code 65.
+func failWithDataErrors(_ errors: KBErrors) -> ExitCode {
+    printError(errors.description)
+    printError("\(errors.errors.count) problem\(errors.errors.count == 1 ? "" : "s") found")
+    return ExitCode(Exit.data)
+}
+
+func failUsage(_ message: String) -> ExitCode {
+    printError("error: \(message)")
+    return ExitCode(Exit.usage)
+}

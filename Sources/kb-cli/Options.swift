@@ -1,0 +1,191 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Plugins
+
+/// Where playbooks and articles come from.
+struct DataOptions: ParsableArguments {
+    @Option(name: .customLong("playbooks"), help: ArgumentHelp(
+        "A directory of your own playbooks (*.yaml) and articles (*.md); repeatable. Same id replaces a built-in one.",
+        valueName: "dir"))
+    var playbookDirectories: [String] = []
+
+    /// The built-in data: KB_DATA_DIR, else the nearest ancestor of the executable holding playbooks/ and knowledge/,
+    /// else <prefix>/share/kb.
+    func dataRoot() throws -> String {
+        let env = ProcessInfo.processInfo.environment
+        if let dir = env["KB_DATA_DIR"], !dir.isEmpty { return dir }
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        let executable = Bundle.main.executableURL?.resolvingSymlinksInPath().deletingLastPathComponent()
+        for start in [executable, dir].compactMap({ $0 }) {
+            dir = start
+            for _ in 0..<8 {
+                let playbooks = dir.appendingPathComponent("playbooks").path
+                let knowledge = dir.appendingPathComponent("knowledge").path
+                if FileManager.default.fileExists(atPath: playbooks), FileManager.default.fileExists(atPath: knowledge) {
+                    return dir.path
+                }
+                let share = dir.appendingPathComponent("share/kb").path
+                if FileManager.default.fileExists(atPath: share + "/playbooks") { return share }
+                dir = dir.deletingLastPathComponent()
+            }
+        }
+        throw failUsage("cannot find kb's playbooks and knowledge directories; set KB_DATA_DIR to the directory that holds them")
+    }
+
+    /// Organisation directories: KB_PLAYBOOK_PATH first, then each --playbooks in order, so flags win.
+    var extraDirectories: [String] {
+        let env = ProcessInfo.processInfo.environment["KB_PLAYBOOK_PATH"] ?? ""
+        return env.split(separator: ":").map(String.init).filter { !$0.isEmpty } + playbookDirectories
+    }
+
+    /// Loads articles, then playbooks checked against them and the probe registry.
+    func loadEngine() throws -> Engine {
+        let root = try dataRoot()
+        let extra = extraDirectories
+        for dir in extra where !FileManager.default.fileExists(atPath: dir) {
+            throw failUsage("--playbooks: no such directory '\(dir)'")
+        }
+        let registry = BuiltinProbes.registry
+        let knowledge: KnowledgeBase
+        let catalog: PlaybookCatalog
+        do {
+            knowledge = try KnowledgeBase.load([root + "/knowledge"] + extra)
+            let loader = PlaybookLoader(context: PlaybookContext(probes: registry, articles: knowledge.ids))
+            catalog = try loader.load([PlaybookSource(path: root + "/playbooks", builtin: true)]
+                + extra.map { PlaybookSource(path: $0, builtin: false) })
+        } catch {
+            throw failWithDataErrors(error)
+        }
+        return Engine(catalog: catalog, knowledge: knowledge, registry: registry, analyzers: BuiltinAnalyzers.all)
+    }
+}
+
+struct OutputOptions: ParsableArguments {
+    @Option(name: .long, help: "Output format: text, markdown or json.")
+    var format: Format = .text
+
+    @Flag(name: .customLong("no-color"), help: "Never colour the text output (NO_COLOR does the same).")
+    var noColor = false
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, markdown, json
+        var report: ReportFormat { ReportFormat(rawValue: rawValue)! }
+    }
+
+    /// Colour only on a terminal, never when NO_COLOR is set or TERM is dumb.
+    var style: Style {
+        let env = ProcessInfo.processInfo.environment
+        let color = !noColor && format == .text && isatty(STDOUT_FILENO) == 1
+            && (env["NO_COLOR"] ?? "").isEmpty && env["TERM"] != "dumb"
+        return Style(color: color)
+    }
+}
+
+/// What the user pasted or attached, and what they state about it.
+struct InputOptions: ParsableArguments {
+    @Argument(help: "The error text as pasted (quote it). Without text or --file, standard input is read when piped.")
+    var text: [String] = []
+
+    @Option(name: .shortAndLong, help: ArgumentHelp(
+        "A file to read: a ticket, log or config; '-' is standard input; a directory reads its files. Prefix a kind to state it: nginx:, apache:, apachectl:, error-log:, access-log:, mail-log:, ftp-log:, text:.",
+        valueName: "path"))
+    var file: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("The stack, when the text does not say (comma-separated: nginx,apache,cpanel …).", valueName: "names"))
+    var stack: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Whether it happens only sometimes: yes or no.", valueName: "yes|no"))
+    var intermittent: YesNo?
+
+    @Option(name: .customLong("protocol"), help: ArgumentHelp("State the protocol when you know it: http, smtp or ftp.", valueName: "protocol"))
+    var protocolValue: StatedProtocol?
+
+    enum YesNo: String, ExpressibleByArgument, CaseIterable { case yes, no }
+    enum StatedProtocol: String, ExpressibleByArgument, CaseIterable { case http, smtp, ftp }
+
+    static let kindPrefixes: [String: String] = [
+        "nginx": "nginx-config", "apache": "apache-config", "apachectl": "apachectl-s", "error-log": "error-log",
+        "access-log": "access-log", "mail-log": "mail-log", "ftp-log": "ftp-log", "text": "text",
+    ]
+
+    /// Per-input limit: bigger logs belong to `kb logs`, which streams.
+    static let inputLimit = 32 << 20
+
+    var stackList: [String] {
+        stack.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+    }
+
+    func validate() throws {
+        for name in stackList where !Vocabulary.stacks.contains(name) && !Vocabulary.providers.contains(name) {
+            var message = "--stack: unknown stack '\(name)'"
+            if let near = Suggest.closest(to: name, in: Vocabulary.stacks + Vocabulary.providers) { message += "; did you mean '\(near)'?" }
+            throw ValidationError(message)
+        }
+    }
+
+    var statements: Statements {
+        Statements(protocolValue: protocolValue.flatMap { WireProtocol(rawValue: $0.rawValue) }, stacks: stackList,
+                   intermittent: intermittent.map { $0 == .yes })
+    }
+
+    /// Reads every input; an unreadable one is an error with its name, never silently skipped.
+    func readInputs(allowEmpty: Bool = false) throws -> [InputText] {
+        var inputs: [InputText] = []
+        if !text.isEmpty { inputs.append(InputText(name: "<text>", text: text.joined(separator: " "))) }
+        for spec in file {
+            var kind = "text"
+            var path = spec
+            if let colon = spec.firstIndex(of: ":"), let known = Self.kindPrefixes[String(spec[..<colon])] {
+                kind = known
+                path = String(spec[spec.index(after: colon)...])
+            }
+            if path == "-" {
+                inputs.append(InputText(name: "<stdin>", text: try readStandardInput(), kind: kind))
+                continue
+            }
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw failUsage("--file: no such file '\(path)'")
+            }
+            var files = [path]
+            if isDirectory.boolValue {
+                // A directory such as sites-enabled/: its files (symlinks followed), not its subdirectories.
+                files = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+                    .map { (path as NSString).appendingPathComponent($0) }
+                    .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &d) && !d.boolValue }
+            }
+            for f in files {
+                do {
+                    inputs.append(InputText(name: f, text: try TextFile.read(f, limit: Self.inputLimit), kind: kind))
+                } catch {
+                    printError("error: \(error.message)")
+                    throw ExitCode(Exit.data)
+                }
+            }
+        }
+        if inputs.isEmpty && isatty(STDIN_FILENO) == 0 && file.isEmpty {
+            let piped = try readStandardInput()
+            if !piped.isEmpty { inputs.append(InputText(name: "<stdin>", text: piped)) }
+        }
+        if inputs.isEmpty && !allowEmpty {
+            throw failUsage("nothing to read: give the error text as an argument, --file PATH, or pipe it on standard input")
+        }
+        return inputs
+    }
+
+    private func readStandardInput() throws -> String {
+        var data = Data()
+        while true {
+            let chunk = FileHandle.standardInput.readData(ofLength: 1 << 16)
+            if chunk.isEmpty { break }
+            data.append(chunk)
+            if data.count > Self.inputLimit {
+                printError("error: standard input is larger than \(Self.inputLimit >> 20) MiB; use 'kb logs' for large logs")
+                throw ExitCode(Exit.data)
+            }
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

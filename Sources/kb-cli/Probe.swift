@@ -1,0 +1,84 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Plugins
+
+extension KB {
+    struct ProbeCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "probe",
+            abstract: "List the probes, or run one by hand on pasted text.",
+            discussion: """
+                Examples:
+                  kb probe --list
+                  kb probe text.match --param pattern=AH02032 --file error.log
+                """
+        )
+
+        @Flag(name: .long, help: "List the probes with their parameters and observations.") var list = false
+        @Argument(help: "The probe id.") var id: String?
+        @Option(name: .customLong("param"), help: ArgumentHelp("A parameter as name=value; repeatable.", valueName: "name=value"))
+        var parameters: [String] = []
+        @OptionGroup var input: InputOptions
+
+        func validate() throws {
+            if !list && id == nil { throw ValidationError("give a probe id, or --list") }
+            for p in parameters where !p.contains("=") { throw ValidationError("--param '\(p)' must look like name=value") }
+        }
+
+        func run() async throws {
+            let registry = BuiltinProbes.registry
+            if list {
+                for probe in registry.probes {
+                    let d = probe.description
+                    print("\(d.id)\(d.live ? " (live)" : "")  \(d.summary)")
+                    for p in d.parameters { print("    with \(p.name) (\(p.kind.rawValue)\(p.required ? ", required" : "")): \(p.summary)") }
+                    for (k, v) in d.observations.sorted(by: { $0.key < $1.key }) { print("    reports \(k): \(v)") }
+                }
+                return
+            }
+            guard let id, let probe = registry.probe(id) else {
+                var message = "unknown probe '\(id ?? "")'"
+                if let near = Suggest.closest(to: id ?? "", in: registry.ids) { message += "; did you mean '\(near)'?" }
+                throw failUsage(message)
+            }
+            var values: [String: ProbeValue] = [:]
+            for p in parameters {
+                let parts = p.split(separator: "=", maxSplits: 1).map(String.init)
+                guard let spec = probe.description.parameters.first(where: { $0.name == parts[0] }) else {
+                    throw failUsage("probe '\(id)' has no parameter '\(parts[0])'")
+                }
+                let raw = parts.count > 1 ? parts[1] : ""
+                switch spec.kind {
+                case .string: values[spec.name] = .string(raw)
+                case .int:
+                    guard let i = Int(raw) else { throw failUsage("--param \(spec.name) must be an integer") }
+                    values[spec.name] = .int(i)
+                case .bool: values[spec.name] = .bool(raw == "true" || raw == "yes" || raw == "1")
+                case .list: values[spec.name] = .list(raw.split(separator: ",").map(String.init))
+                }
+            }
+            for spec in probe.description.parameters where spec.required && values[spec.name] == nil {
+                throw failUsage("probe '\(id)' needs --param \(spec.name)=…")
+            }
+            let inputs = try input.readInputs(allowEmpty: true)
+            let facts = SymptomExtractor().extract(inputs, statements: input.statements)
+            let outcome = await probe.init().run(values, context: RunEnvironment().contextForCLI(facts))
+            if let error = outcome.error {
+                print("error: \(Sanitizer.neutralize(error))")
+                throw ExitCode(Exit.inconclusive)
+            }
+            for (k, v) in outcome.observations.sorted(by: { $0.key < $1.key }) { print("\(k): \(Sanitizer.neutralize(v.description))") }
+            for e in outcome.evidence {
+                print("  evidence: \(Sanitizer.neutralize(e.text))" + (e.location.map { " [\($0.file):\($0.line)]" } ?? ""))
+            }
+            if let c = outcome.command { print("rerun: \(Sanitizer.neutralize(c))") }
+        }
+    }
+}
+
+extension RunEnvironment {
+    func contextForCLI(_ facts: Facts) -> ProbeContext {
+        ProbeContext(facts: facts, files: files, timeouts: timeouts, byteLimit: byteLimit, logger: logger, services: services)
+    }
+}
