@@ -28,7 +28,7 @@ let package = Package(
         ),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "PluginsTests", dependencies: ["Plugins", "Engine"]),
-        .testTarget(name: "CLITests", dependencies: ["Engine"]),
+        .testTarget(name: "CLITests", dependencies: ["Engine"], exclude: ["Fixtures", "Golden"]),
     ],
     swiftLanguageModes: [.v6]
 )

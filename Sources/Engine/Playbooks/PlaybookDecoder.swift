@@ -52,7 +52,7 @@ struct PlaybookDecoder {
             }
             id = value
         }
-        let title = f["title"].flatMap { reader.nonEmptyString($0.value, "'title'") } ?? ""
+        let title = f["title"].flatMap { reader.prose($0.value, "'title'") } ?? ""
         var proto = WireProtocol.unknown
         if let node = f["protocol"]?.value, let value = reader.string(node, "'protocol'") {
             let known = ["http", "smtp", "ftp"]
@@ -93,7 +93,7 @@ struct PlaybookDecoder {
                 reader.error(.unknownArticle, message, at: node)
             }
         }
-        let summary = f["summary"].flatMap { reader.nonEmptyString($0.value, "'summary'") } ?? ""
+        let summary = f["summary"].flatMap { reader.prose($0.value, "'summary'") } ?? ""
         var threshold = 4.0
         if let node = f["threshold"]?.value, let value = reader.number(node, "'threshold'") {
             if value <= 0 { reader.error(.invalidValue, "threshold must be greater than 0", at: node) }
@@ -146,7 +146,7 @@ struct PlaybookDecoder {
                 if value == 0 { reader.error(.invalidValue, "signal weight must not be 0", at: node) }
                 weight = value
             }
-            let note = f["note"].flatMap { reader.string($0.value, "signal 'note'") }
+            let note = f["note"].flatMap { reader.prose($0.value, "signal 'note'") }
             let present = Self.matcherKeys.filter { f[$0] != nil }
             guard present.count == 1, let key = present.first, let valueNode = f[key]?.value else {
                 if present.isEmpty {
@@ -239,7 +239,7 @@ struct PlaybookDecoder {
                 reader.error(.duplicateID, "duplicate check id '\(id)' (first at \(first.mark))", at: idNode)
             }
             seen[id] = idNode
-            let title = f["title"].flatMap { reader.nonEmptyString($0.value, "check 'title'") } ?? id
+            let title = f["title"].flatMap { reader.prose($0.value, "check 'title'") } ?? id
             var probeID: String?
             var description: ProbeDescription?
             if let node = f["probe"]?.value, let value = reader.string(node, "check 'probe'") {
@@ -252,7 +252,7 @@ struct PlaybookDecoder {
                     reader.error(.unknownProbe, message, at: node)
                 }
             }
-            let manual = f["manual"].flatMap { reader.nonEmptyString($0.value, "check 'manual'") }
+            let manual = f["manual"].flatMap { reader.prose($0.value, "check 'manual'") }
             if f["probe"] == nil && f["manual"] == nil {
                 reader.error(.missingKey, "check '\(id)' needs either 'probe' or 'manual'", at: item)
             }
@@ -278,7 +278,7 @@ struct PlaybookDecoder {
             } else if f["probe"] != nil, f["expect"] == nil {
                 reader.error(.missingKey, "check '\(id)' runs a probe and needs 'expect' (the healthy state)", at: item)
             }
-            let failMeaning = f["fail"].flatMap { reader.nonEmptyString($0.value, "check 'fail'") }
+            let failMeaning = f["fail"].flatMap { reader.prose($0.value, "check 'fail'") }
             var condition = CheckCondition(live: nil, stacks: [], signals: [], has: [])
             if let node = f["when"]?.value {
                 condition = decodeCondition(node, signalIDs: signalIDs)
@@ -465,11 +465,11 @@ struct PlaybookDecoder {
         for item in items {
             guard let f = reader.fields(item, what: "remediation step", allowed: Self.remediationKeys,
                                         required: ["step", "detail"]) else { continue }
-            let step = f["step"].flatMap { reader.nonEmptyString($0.value, "'step'") } ?? ""
-            let detail = f["detail"].flatMap { reader.nonEmptyString($0.value, "'detail'") } ?? ""
+            let step = f["step"].flatMap { reader.prose($0.value, "'step'") } ?? ""
+            let detail = f["detail"].flatMap { reader.prose($0.value, "'detail'") } ?? ""
             var stacks: [String] = []
             if let n = f["stacks"]?.value, let items = reader.scalarList(n, "'stacks'") {
-                stacks = reader.vocabulary(items, Vocabulary.stacks, "stack")
+                stacks = reader.vocabulary(items, Vocabulary.stacks + Vocabulary.providers, "stack or provider")
             }
             let verify = f["verify"].flatMap { reader.template($0.value, "'verify'") }
             out.append(RemediationStep(step: step, detail: detail, stacks: stacks, verify: verify))

@@ -23,6 +23,8 @@ public struct CheckResult: Sendable, Codable {
     public var title: String
     public var status: CheckStatus
     public var reason: String?
+    /// For a failed check, what the probe saw against what a healthy system shows.
+    public var observed: String?
     public var evidence: [Evidence]
     /// What a person can run to see the same thing.
     public var command: String?
