@@ -47,7 +47,7 @@ struct PlaybookDecoder {
         }
         var id = ""
         if let node = f["id"]?.value, let value = reader.nonEmptyString(node, "'id'") {
-            if value.range(of: #"^[a-z0-9][a-z0-9.-]*$"#, options: .regularExpression) == nil {
+            if !Self.isIdentifier(value) {
                 reader.error(.invalidValue, "id '\(value)' may use only lowercase letters, digits, '.' and '-'", at: node)
             }
             id = value
@@ -125,6 +125,19 @@ struct PlaybookDecoder {
                         remediation: remediation, tests: tests, source: reader.location(root), replaces: nil)
     }
 
+    /// Lowercase letters, digits, '.' and '-', starting with a letter or digit.
+    static func isIdentifier(_ s: String) -> Bool {
+        guard let first = s.unicodeScalars.first, first.properties.isLowercase || ("0"..."9").contains(first) else { return false }
+        return s.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "." || $0 == "-" }
+    }
+
+    /// `4.7.28`, `4.7.*` or `5.*.*`: class 2, 4 or 5, then two parts of up to three digits or a star.
+    static func isEnhancedPattern(_ s: String) -> Bool {
+        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, ["2", "4", "5"].contains(parts[0]) else { return false }
+        return parts.dropFirst().allSatisfy { $0 == "*" || (1...3).contains($0.count) && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }
+    }
+
     // MARK: signals
 
     private mutating func decodeSignals(_ node: YAMLNode) -> [Signal] {
@@ -188,8 +201,7 @@ struct PlaybookDecoder {
             return key == "status" ? .status(codes) : .reply(codes)
         case "enhanced":
             guard let items = reader.scalarList(node, "'enhanced'") else { return nil }
-            for (value, item) in items
-            where value.range(of: #"^[245]\.(\d{1,3}|\*)\.(\d{1,3}|\*)$"#, options: .regularExpression) == nil {
+            for (value, item) in items where !Self.isEnhancedPattern(value) {
                 reader.error(.invalidValue, "'\(value)' is not an enhanced status code such as '4.7.0' or '4.7.*'", at: item)
             }
             return .enhanced(items.map(\.0))
@@ -213,7 +225,7 @@ struct PlaybookDecoder {
             return .httpVersion(reader.vocabulary(items, ["1.0", "1.1", "2", "3"], "HTTP version"))
         case "finding":
             guard let items = reader.scalarList(node, "'finding'") else { return nil }
-            for (value, item) in items where value.range(of: #"^[a-z0-9]+\.[a-z0-9.-]+$"#, options: .regularExpression) == nil {
+            for (value, item) in items where !(Self.isIdentifier(value) && value.contains(".") && !value.hasSuffix(".")) {
                 reader.error(.invalidValue, "finding id '\(value)' must look like 'area.name'", at: item)
             }
             return .finding(items.map(\.0))

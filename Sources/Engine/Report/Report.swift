@@ -76,7 +76,8 @@ public struct ProtocolReport: Sendable, Codable {
     public init(_ verdict: ProtocolVerdict) {
         value = verdict.value.rawValue
         confidence = (verdict.confidence * 100).rounded() / 100
-        evidence = verdict.evidence
+        var seen: Set<String> = []
+        evidence = verdict.evidence.filter { seen.insert("\($0.detail ?? $0.kind)|\($0.text)|\($0.location?.line ?? 0)").inserted }
         scores = verdict.scores.mapValues { ($0 * 100).rounded() / 100 }
         missing = verdict.missing
     }
