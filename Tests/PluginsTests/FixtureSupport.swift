@@ -16,15 +16,23 @@ enum Fixtures {
         InputText(name: name ?? path(relative), text: try text(relative), kind: kind)
     }
 
-    /// `id@file:line` for every `<-- finding: id id…` marker in `text`, whose lines belong to `file`.
+    /// `id@file:line` for every marker in `text`, whose lines belong to `file`: `<-- finding: id id…` at the
+    /// end of a line marks that line; a comment line `v-- finding: id…` marks the next line (for syntaxes such
+    /// as Apache's that allow comments only on their own line).
     static func markers(in text: String, file: String, lineOffset: Int = 0) -> [String] {
         var out: [String] = []
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            guard let range = line.firstRange(of: "<-- finding:") else { continue }
+            var target = index + 1
+            var found = line.firstRange(of: "<-- finding:")
+            if found == nil, let below = line.firstRange(of: "v-- finding:") {
+                found = below
+                target = index + 2
+            }
+            guard let range = found else { continue }
             let ids = line[range.upperBound...].split(separator: " ").prefix { token in
                 token.contains(".") && token.allSatisfy { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }
             }
-            for id in ids { out.append("\(id)@\(file):\(index + 1 + lineOffset)") }
+            for id in ids { out.append("\(id)@\(file):\(target + lineOffset)") }
         }
         return out.sorted()
     }
