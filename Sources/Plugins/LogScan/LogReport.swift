@@ -77,7 +77,7 @@ public struct AccessSummary: Sendable, Codable, Hashable {
     public var byHost: CountTable
     public var byVhost: CountTable
     public var byClient: CountTable
-    /// `SNI → Host` for 421s when the format logs both (`%{SSL_TLS_SNI}x`, `$ssl_server_name`).
+    /// `SNI -> Host` for 421s when the format logs both (`%{SSL_TLS_SNI}x`, `$ssl_server_name`).
     public var bySNIHost: CountTable
     public var peaks: [HostPeak]
 }
@@ -91,9 +91,9 @@ public struct ApacheErrorSummary: Sendable, Codable, Hashable {
     public var ah02032Different: Int
     public var ah02031: Int
     public var ah02033: Int
-    /// `default vhost → Host` for AH02032 without SNI.
+    /// `default vhost -> Host` for AH02032 without SNI.
     public var noSNIHosts: CountTable
-    /// `SNI → Host` for AH02032 with SNI.
+    /// `SNI -> Host` for AH02032 with SNI.
     public var sniHostPairs: CountTable
     /// `for policy '…'` (SSLVHostSNIPolicy), when the line says.
     public var policies: CountTable
@@ -105,7 +105,7 @@ public struct NginxErrorSummary: Sendable, Codable, Hashable {
     public var sniMismatch: Int
     /// "… the server name for which the negotiated protocol is disabled" (http2/http3 off).
     public var protocolDisabled: Int
-    /// `server → host` from the line's `server:` and `host:` fields.
+    /// `server -> host` from the line's `server:` and `host:` fields.
     public var serverHostPairs: CountTable
     public var clients: CountTable
 }
@@ -123,6 +123,19 @@ public struct MailSummary: Sendable, Codable, Hashable {
     public var byRelay: CountTable
     /// Reply texts with addresses and numbers masked.
     public var byReply: CountTable
+    /// The first line of each of the most frequent replies, with the reply as written.
+    public var topReplies: [ReplyExample]
+}
+
+/// A reply kind (`key`, masked) with the first reply of that kind as written and where it was.
+public struct ReplyExample: Sendable, Codable, Hashable {
+    public var key: String
+    public var reply: String
+    public var count: Int
+    public var provider: String
+    public var outcome: String
+    public var line: Int
+    public var text: String
 }
 
 public struct FTPSummary: Sendable, Codable, Hashable {

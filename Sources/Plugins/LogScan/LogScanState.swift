@@ -35,7 +35,7 @@ struct LogScanState {
     var mailRelay: BoundedCounter
     var mailReply: BoundedCounter
     /// The first line of each distinct reply text, for findings that quote it.
-    var replyExamples: [String: LogExample] = [:]
+    var replyExamples: [String: ReplyExample] = [:]
 
     var ftp421 = 0
     var ftpServer: BoundedCounter
@@ -142,7 +142,7 @@ struct LogScanState {
 
     // MARK: access logs
 
-    private static let ftpVerbs: Set<String> = [
+    static let ftpVerbs: Set<String> = [
         "USER", "PASS", "RETR", "STOR", "LIST", "NLST", "CWD", "PWD", "QUIT", "PASV", "EPSV", "PORT", "TYPE",
         "MKD", "RMD", "DELE", "AUTH", "FEAT", "SIZE", "MDTM", "REST", "APPE", "MLSD", "NOOP", "SYST", "OPTS",
     ]
@@ -169,7 +169,7 @@ struct LogScanState {
         accessHost.add(host)
         if let vhost = record.vhost { accessVhost.add(vhost) }
         if let client = record.client { accessClient.add(client) }
-        if let sni = record.sni { accessSNI.add("\(sni) → \(record.host ?? record.vhost ?? "-")") }
+        if let sni = record.sni { accessSNI.add("\(sni) -> \(record.host ?? record.vhost ?? "-")") }
         peaks.add(host, minute: record.minute)
         timeline.add(record.minute, source: 0)
         example("access-421", l, number)
@@ -206,18 +206,18 @@ struct LogScanState {
                 let (host, _) = l.token(from: afterFirst + Self.viaSNIAnd.count) { $0 == UInt8(ascii: " ") }
                 if l.find(Self.areDifferent, from: afterFirst) != nil {
                     ah02032Different += 1
-                    apachePairs.add("\(first) → \(host)")
+                    apachePairs.add("\(first) -> \(host)")
                     example("ah02032-different", l, number)
                 } else {
                     ah02032Mismatch += 1
-                    apachePairs.add("\(first) → \(host)")
+                    apachePairs.add("\(first) -> \(host)")
                     timeline.add(m, source: 1)
                     example("ah02032-sni-mismatch", l, number)
                 }
             } else if l.hasPrefix(Self.noSNIAnd, at: afterFirst) {
                 let (host, _) = l.token(from: afterFirst + Self.noSNIAnd.count) { $0 == UInt8(ascii: " ") }
                 ah02032NoSNI += 1
-                apacheNoSNIHosts.add("\(first) → \(host)")
+                apacheNoSNIHosts.add("\(first) -> \(host)")
                 timeline.add(m, source: 1)
                 example("ah02032-no-sni", l, number)
             } else {
@@ -266,7 +266,7 @@ struct LogScanState {
         if let h = l.find(Self.nginxHost, from: after) {
             host = l.token(from: h + Self.nginxHost.count) { $0 == UInt8(ascii: "\"") }.0
         }
-        nginxPairs.add("\(server) → \(host)")
+        nginxPairs.add("\(server) -> \(host)")
         timeline.add(m, source: 2)
         if disabled {
             nginxDisabled += 1
@@ -296,7 +296,7 @@ struct LogScanState {
     private mutating func mail(_ l: ByteLine, _ number: Int, kind: LineKind) {
         guard let r = LogText.replyStart(l) else { return }
         let replyEnd = LogText.replyEnd(l, from: r, csv: kind == .exchange)
-        let reply = l.string(r, replyEnd)
+        let reply = LogText.reply(l, r, replyEnd)
         var domain: String?
         var relay: String?
         var phase: String?
@@ -382,13 +382,16 @@ struct LogScanState {
         }
         if let domain { mailDomain.add(domain) }
         if let relay { mailRelay.add(relay) }
-        mailProvider.add(provider(relay: relay, domain: domain, reply: reply))
+        let provider = provider(relay: relay, domain: domain, reply: reply)
+        mailProvider.add(provider)
         mailEnhanced.add(enhanced ?? "none")
         mailPhase.add(phase ?? "unknown")
         let key = LogText.normalizeReply(reply)
         mailReply.add(key)
         if replyExamples[key] == nil, replyExamples.count < options.maxKeys {
-            replyExamples[key] = LogExample(category: "smtp-421", line: number, text: LogText.sample(l))
+            replyExamples[key] = ReplyExample(key: key, reply: Sanitizer.neutralize(reply), count: 0, provider: provider,
+                                              outcome: outcome.isEmpty ? "unknown" : outcome, line: number,
+                                              text: LogText.sample(l))
         }
         timeline.add(minute(l, kind), source: 3)
         example("smtp-421", l, number)
@@ -498,7 +501,12 @@ struct LogScanState {
                 replies421: mail421, deferred: deferred, bounced: bounced, rejected: rejected,
                 byDomain: mailDomain.table(top: top), byProvider: mailProvider.table(top: top),
                 byEnhancedCode: mailEnhanced.table(top: top), byPhase: mailPhase.table(top: top),
-                byRelay: mailRelay.table(top: top), byReply: mailReply.table(top: top)),
+                byRelay: mailRelay.table(top: top), byReply: mailReply.table(top: top),
+                topReplies: mailReply.table(top: top).entries.compactMap { entry in
+                    guard var example = replyExamples[entry.key] else { return nil }
+                    example.count = entry.count
+                    return example
+                }),
             ftp: FTPSummary(
                 replies421: ftp421, byServer: ftpServer.table(top: top), byReply: ftpReply.table(top: top),
                 byClient: ftpClient.table(top: top)),

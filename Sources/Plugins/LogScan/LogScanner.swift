@@ -213,15 +213,27 @@ struct ChunkReader {
         if count >= 4, buffer[0] == 0x28, buffer[1] == 0xB5, buffer[2] == 0x2F, buffer[3] == 0xFD {
             throw KBError(.inputFormat, "'\(name)' is zstd-compressed; decompress it first (zstdcat '\(name)' | kb logs -)")
         }
+        // Control bytes, and U+FFFD from text that was decoded from non-UTF-8 bytes, suggest binary data.
         let sample = min(count, 64 * 1024)
-        var control = 0
-        for i in 0..<sample {
+        var suspicious = 0
+        var replacements = 0
+        var i = 0
+        while i < sample {
             let b = buffer[i]
-            if b < 0x09 || (b > 0x0D && b < 0x20) || b == 0x7F { control += 1 }
+            if b < 0x09 || (b > 0x0D && b < 0x20) || b == 0x7F {
+                suspicious += 1
+            } else if b == 0xEF, i + 2 < sample, buffer[i + 1] == 0xBF, buffer[i + 2] == 0xBD {
+                suspicious += 1
+                replacements += 1
+                i += 2
+            }
+            i += 1
         }
-        if sample >= 64, control * 10 > sample {
+        let characters = sample - 2 * replacements
+        if characters >= 64, suspicious * 10 > characters {
             throw KBError(.inputFormat,
-                          "'\(name)' looks like binary data, not a text log (\(control * 100 / sample)% control bytes in its first \(sample) bytes)")
+                          "'\(name)' looks like binary data, not a text log (\(suspicious * 100 / characters)% of its first "
+                          + "\(characters) characters are control bytes or invalid UTF-8)")
         }
     }
 }

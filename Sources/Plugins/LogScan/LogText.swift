@@ -2,7 +2,8 @@ import Engine
 
 /// Reads common, combined and vhost_combined access lines without a stated format.
 enum AccessAuto {
-    static func parse(_ l: ByteLine) -> AccessRecord? {
+    /// `keepAll`: read every field even when the status is not 421 (the hot path stops early).
+    static func parse(_ l: ByteLine, keepAll: Bool = false) -> AccessRecord? {
         // The time: ` [` followed by a digit.
         var from = 0
         var open: Int?
@@ -22,7 +23,7 @@ enum AccessAuto {
               l.byte(i + 5) == UInt8(ascii: " ") || i + 5 == l.count else { return nil }
         var record = AccessRecord(status: status, host: nil, vhost: nil, client: nil, sni: nil,
                                   minute: MinuteKey.none, method: nil)
-        guard status == 421 else { return record }
+        guard status == 421 || keepAll else { return record }
         record.minute = LogTime.clf(l, from: open, to: close)
         let (method, urlHost) = LogFields.request(l, requestStart, i)
         record.method = method
@@ -48,9 +49,19 @@ enum AccessAuto {
 
 /// Byte-level helpers for reply texts in mail and FTP logs.
 enum LogText {
-    private static func isReplyBoundaryBefore(_ b: UInt8) -> Bool {
-        b == UInt8(ascii: " ") || b == UInt8(ascii: ":") || b == UInt8(ascii: "(") || b == UInt8(ascii: "\"")
-            || b == UInt8(ascii: ",") || b == UInt8(ascii: "\t") || b == UInt8(ascii: ">") || b == UInt8(ascii: "<")
+    /// What may stand before a reply code: `said: 421`, `(421`, `"421`, `,421`, `<<< 421`, `> 421`.
+    private static func isReplyStart(_ l: ByteLine, _ p: Int) -> Bool {
+        guard p > 0 else { return true }
+        let b = l[p - 1]
+        if b == UInt8(ascii: "(") || b == UInt8(ascii: "\"") || b == UInt8(ascii: ",") || b == UInt8(ascii: "\t")
+            || b == UInt8(ascii: ":") {
+            return true
+        }
+        guard b == UInt8(ascii: " ") else { return false }
+        guard p > 1 else { return true }
+        let c = l[p - 2]
+        return c == UInt8(ascii: ":") || c == UInt8(ascii: "<") || c == UInt8(ascii: ">") || c == UInt8(ascii: "-")
+            || c == UInt8(ascii: " ") || c == UInt8(ascii: "(") || c == UInt8(ascii: "\"") || c == UInt8(ascii: ",")
     }
 
     private static func isReplyBoundaryAfter(_ b: UInt8) -> Bool {
@@ -58,13 +69,13 @@ enum LogText {
             || b == UInt8(ascii: ")") || b == UInt8(ascii: "\t")
     }
 
-    /// Where a 421 reply starts: `421` standing alone (after a space, colon, bracket, quote or comma, and
-    /// before a space, hyphen, quote or comma), not inside a number, a pid or a size.
+    /// Where a 421 reply starts: `421` after `: `, `(`, a quote, a comma or a transcript arrow, and before a
+    /// space, hyphen, quote or comma; not inside a number, a pid, a size or running text.
     static func replyStart(_ l: ByteLine) -> Int? {
         var from = 0
         while let p = l.index(of: UInt8(ascii: "4"), from: from) {
             if l.byte(p + 1) == UInt8(ascii: "2"), l.byte(p + 2) == UInt8(ascii: "1"),
-               p == 0 || isReplyBoundaryBefore(l[p - 1]),
+               isReplyStart(l, p),
                p + 3 == l.count || isReplyBoundaryAfter(l[p + 3]) {
                 return p
             }
@@ -79,7 +90,9 @@ enum LogText {
         var end = l.count
         if r > 0, l[r - 1] == UInt8(ascii: "\""), let q = l.index(of: UInt8(ascii: "\""), from: r) { end = q }
         if csv, let c = l.index(of: UInt8(ascii: ","), from: r), c < end { end = c }
-        if let ir = l.find(Array(" (in reply to ".utf8), from: r), ir < end { end = ir }
+        if let ir = l.find(inReplyTo, from: r), ir < end { end = ir }
+        // Postfix appends the envelope to its own reject replies.
+        if let envelope = l.find(rejectEnvelope, from: r), envelope < end { end = envelope }
         // Drop closing parentheses that belong to the log line, not to the reply.
         var open = 0
         var i = r
@@ -92,7 +105,44 @@ enum LogText {
             i += 1
         }
         while end > r, l[end - 1] == UInt8(ascii: " ") { end -= 1 }
-        return min(end, r + 400)
+        return min(end, r + 1000)
+    }
+
+    private static let inReplyTo = Array(" (in reply to ".utf8)
+    private static let rejectEnvelope = Array("; from=<".utf8)
+
+    /// The reply in `r..<end`. A multi-line reply as Postfix logs it (`421-4.7.28 … 421-4.7.28 … 421 4.7.28 …`)
+    /// is joined: the continuation codes after the first line go and runs of spaces become one.
+    static func reply(_ l: ByteLine, _ r: Int, _ end: Int) -> String {
+        guard l.byte(r + 3) == UInt8(ascii: "-") else { return l.string(r, end) }
+        var out: [UInt8] = Array("421 ".utf8)
+        out.reserveCapacity(end - r)
+        var i = r + 4
+        var first = true
+        while i < end {
+            while i < end, l[i] == UInt8(ascii: " ") { i += 1 }
+            let start = i
+            while i < end, l[i] != UInt8(ascii: " ") { i += 1 }
+            guard i > start else { break }
+            let isCode = i - start >= 3 && l[start] == UInt8(ascii: "4") && l[start + 1] == UInt8(ascii: "2")
+                && l[start + 2] == UInt8(ascii: "1")
+            if !first, isCode {
+                if i - start > 4, l[start + 3] == UInt8(ascii: "-") { continue }      // 421-4.7.28
+                if i - start == 3 {                                                    // 421 4.7.28
+                    var j = i
+                    while j < end, l[j] == UInt8(ascii: " ") { j += 1 }
+                    if l.byte(j) == UInt8(ascii: "4"), l.byte(j + 1) == UInt8(ascii: ".") {
+                        while j < end, l[j] != UInt8(ascii: " ") { j += 1 }
+                        i = j
+                    }
+                    continue
+                }
+            }
+            if !first { out.append(UInt8(ascii: " ")) }
+            out.append(contentsOf: UnsafeBufferPointer(start: l.base + start, count: i - start))
+            first = false
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// `4.7.0` right after `421 ` or `421-`.
