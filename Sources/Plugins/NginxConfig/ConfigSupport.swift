@@ -213,26 +213,30 @@ enum ConfigGlob {
     }
 
     /// Expands an absolute pattern with directory listings, sorted as glob(3) sorts. Returns nil when the
-    /// pattern needs a listing and `files` cannot list directories.
+    /// pattern needs a listing that cannot be had (no lister, or the directory cannot be listed).
     static func expand(_ pattern: String, lister: (any DirectoryListing)?, limit: Int) -> [String]? {
         let parts = pattern.split(separator: "/", omittingEmptySubsequences: true)
         var current: [String] = [pattern.hasPrefix("/") ? "" : "."]
         for (index, part) in parts.enumerated() {
             let isLast = index == parts.count - 1
             var next: [String] = []
+            var listedAny = true
             if !hasMagic(String(part)) {
                 next = current.map { $0 == "" ? "/" + part : $0 + "/" + part }
             } else {
                 guard let lister else { return nil }
+                listedAny = false
                 for dir in current {
                     let listed = dir == "" ? "/" : dir
                     guard let names = try? lister.contents(ofDirectory: listed) else { continue }
+                    listedAny = true
                     for name in names.sorted() where matchComponent(part, Substring(name)) {
                         next.append(dir == "" ? "/" + name : dir + "/" + name)
                         if next.count > limit { break }
                     }
                 }
             }
+            if hasMagic(String(part)), !listedAny { return nil }
             current = next
             if current.isEmpty { return [] }
             _ = isLast

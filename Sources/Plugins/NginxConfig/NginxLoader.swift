@@ -27,6 +27,8 @@ struct NginxLoader {
     private let files: (any FileAccess)?
     private let byteLimit: Int
     private var reportedUnresolved: Set<String> = []
+    /// Files that came from an `nginx -T` dump: their includes are complete as dumped.
+    private var dumped: Set<String> = []
 
     init(files: (any FileAccess)?, byteLimit: Int) {
         self.files = files
@@ -42,6 +44,7 @@ struct NginxLoader {
                 for file in dump where known[file.path] == nil {
                     known[file.path] = (file.text, input.name)
                     prefixes[file.path] = prefix
+                    dumped.insert(file.path)
                 }
                 rootCandidates.append((dump[0].path, input.name, prefix))
                 // Sections no include reaches are analysed on their own after the main file.
@@ -133,8 +136,9 @@ struct NginxLoader {
         var out: [NginxDirective] = []
         for directive in directives {
             if directive.name == "include", directive.block == nil, directive.args.count == 1 {
-                let targets = resolve(directive.args[0], prefix: prefix)
-                if targets.isEmpty {
+                let (targets, certain) = resolve(directive.args[0], prefix: prefix)
+                // An empty glob is fine for nginx; say so only when the directory could not be looked at.
+                if targets.isEmpty, !certain, !dumped.contains(directive.location.file) {
                     reportUnresolved(directive, owner: owner, glob: ConfigGlob.hasMagic(directive.args[0]))
                 }
                 for target in targets {
@@ -173,23 +177,23 @@ struct NginxLoader {
         return out
     }
 
-    private mutating func resolve(_ pattern: String, prefix: String) -> [String] {
+    /// The files an include names, and whether that list is certain (a glob whose directory was listed).
+    private mutating func resolve(_ pattern: String, prefix: String) -> ([String], Bool) {
         let absolute = ConfigPath.join(prefix, pattern)
         if ConfigGlob.hasMagic(pattern) {
             var matches = known.keys.filter { ConfigGlob.matchPath(absolute, $0) }
-            if let expanded = ConfigGlob.expand(absolute, lister: files as? any DirectoryListing, limit: Self.maxFiles) {
-                matches.append(contentsOf: expanded)
-            }
-            return Array(Set(matches)).sorted()
+            let expanded = ConfigGlob.expand(absolute, lister: files as? any DirectoryListing, limit: Self.maxFiles)
+            matches.append(contentsOf: expanded ?? [])
+            return (Array(Set(matches)).sorted(), expanded != nil)
         }
-        return [absolute]
+        return ([absolute], true)
     }
 
     private mutating func reportUnresolved(_ directive: NginxDirective, owner: String, glob: Bool) {
         let key = "\(directive.location)"
         guard !reportedUnresolved.contains(key) else { return }
         reportedUnresolved.insert(key)
-        let what = glob ? "matches no file that was given or could be listed"
+        let what = glob ? "matches no file that was given, and its directory could not be listed"
                         : "names a file that was not given and could not be read"
         findings.append(ConfigOwnedFinding(owner: owner, finding: Finding(
             id: "nginx.include-unresolved",

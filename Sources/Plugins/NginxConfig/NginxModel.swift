@@ -24,7 +24,10 @@ struct NginxModel {
         /// `ssl on;` (before nginx 1.25.1) makes every listen of the server TLS.
         var legacySSL: Bool
 
-        var displayName: String { names.first(where: { $0 != "_" && !$0.isEmpty }) ?? "server at \(directive.location)" }
+        var displayName: String {
+            names.first(where: { $0 != "_" && !$0.isEmpty })
+                ?? "server block at \(ConfigPath.lastComponent(directive.location.file)):\(directive.location.line)"
+        }
 
         func isTLS(_ listen: Listen) -> Bool { listen.ssl || legacySSL }
     }
