@@ -1,6 +1,6 @@
 /* Generates a mixed log for the kb log-scanning benchmark: Apache vhost_combined access lines,
  * Apache error-log lines (AH02032 in both wordings, AH02031, AH02033), nginx error lines and
- * Postfix/Exim mail-log lines, a few percent of them 421s. Deterministic (fixed seed).
+ * Postfix/Exim mail-log lines, a few percent of them 421s, spread over one day. Deterministic (fixed seed).
  * usage: gen MEGABYTES [SEED] > file */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +38,8 @@ int main(int argc, char **argv) {
     unsigned sec = 0;
     char line[1024];
     while (written < limit) {
-        if (r(80) == 0) sec++;
+        /* The log covers one day whatever its size, as a day's log of a busier server would. */
+        sec = (unsigned)(written * 86400 / limit);
         unsigned hh = (sec / 3600) % 24, mm = (sec / 60) % 60, ss = sec % 60, day = 1 + (sec / 86400) % 28;
         unsigned k = r(1000);
         int n;

@@ -16,13 +16,13 @@ public struct LogScanOptions: Sendable {
     public var top: Int
     /// Example lines kept per category.
     public var examples: Int
-    /// Distinct minutes kept in the timeline before it switches to hours.
+    /// Distinct minutes kept in the timeline before it switches to hours (10,080: one week).
     public var maxTimeBuckets: Int
     /// The name used in the report and in locations (defaults to the path).
     public var name: String?
 
     public init(accessFormat: String? = nil, chunkSize: Int = 1 << 20, maxLineLength: Int = 64 << 10,
-                maxKeys: Int = 1000, top: Int = 20, examples: Int = 3, maxTimeBuckets: Int = 20_000,
+                maxKeys: Int = 1000, top: Int = 20, examples: Int = 3, maxTimeBuckets: Int = 10_080,
                 name: String? = nil) {
         self.accessFormat = accessFormat
         self.chunkSize = max(4096, chunkSize)
@@ -312,9 +312,34 @@ enum MinuteKey {
 
 /// 421 events over time, per minute until there are too many minutes, then per hour.
 struct TimelineCounter {
+    /// Events per source in one bucket: access, apache, nginx, mail, ftp.
+    struct Counts {
+        var values: (Int32, Int32, Int32, Int32, Int32) = (0, 0, 0, 0, 0)
+
+        mutating func add(_ source: Int, _ n: Int32 = 1) {
+            switch source {
+            case 0: values.0 += n
+            case 1: values.1 += n
+            case 2: values.2 += n
+            case 3: values.3 += n
+            default: values.4 += n
+            }
+        }
+
+        mutating func merge(_ other: Counts) {
+            values.0 += other.values.0
+            values.1 += other.values.1
+            values.2 += other.values.2
+            values.3 += other.values.3
+            values.4 += other.values.4
+        }
+
+        var total: Int { Int(values.0) + Int(values.1) + Int(values.2) + Int(values.3) + Int(values.4) }
+    }
+
     let capacity: Int
     private(set) var hourly = false
-    private(set) var buckets: [Int: [Int]] = [:]
+    private(set) var buckets: [Int: Counts] = [:]
     private(set) var untimed = 0
 
     init(capacity: Int) { self.capacity = capacity }
@@ -322,36 +347,26 @@ struct TimelineCounter {
     /// `source`: 0 access, 1 apache, 2 nginx, 3 mail, 4 ftp.
     mutating func add(_ minute: Int, source: Int) {
         guard minute >= 0 else { untimed += 1; return }
-        let key = hourly ? minute / 100 * 100 : minute
-        if buckets[key] == nil {
-            if buckets.count >= capacity {
-                if !hourly { toHours() }
-                let hourKey = minute / 100 * 100
-                if buckets[hourKey] == nil, buckets.count >= capacity { untimed += 1; return }
-                buckets[hourKey, default: [0, 0, 0, 0, 0]][source] += 1
-                return
-            }
-            buckets[key] = [0, 0, 0, 0, 0]
+        var key = hourly ? minute / 100 * 100 : minute
+        if buckets[key] == nil, buckets.count >= capacity {
+            if !hourly { toHours() }
+            key = minute / 100 * 100
+            if buckets[key] == nil, buckets.count >= capacity { untimed += 1; return }
         }
-        buckets[key]![source] += 1
+        buckets[key, default: Counts()].add(source)
     }
 
     private mutating func toHours() {
         hourly = true
-        var merged: [Int: [Int]] = [:]
-        for (key, counts) in buckets {
-            let hour = key / 100 * 100
-            var existing = merged[hour] ?? [0, 0, 0, 0, 0]
-            for i in 0..<5 { existing[i] += counts[i] }
-            merged[hour] = existing
-        }
+        var merged: [Int: Counts] = [:]
+        for (key, counts) in buckets { merged[key / 100 * 100, default: Counts()].merge(counts) }
         buckets = merged
     }
 
     var timeline: Timeline {
         let sorted = buckets.sorted { $0.key < $1.key }.map { key, c in
-            TimeBucket(time: MinuteKey.format(key),
-                       total: c.reduce(0, +), access: c[0], apache: c[1], nginx: c[2], mail: c[3], ftp: c[4])
+            TimeBucket(time: MinuteKey.format(key), total: c.total, access: Int(c.values.0), apache: Int(c.values.1),
+                       nginx: Int(c.values.2), mail: Int(c.values.3), ftp: Int(c.values.4))
         }
         return Timeline(resolution: hourly ? "hour" : "minute", buckets: sorted, untimed: untimed)
     }
