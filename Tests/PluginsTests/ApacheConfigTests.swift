@@ -94,12 +94,12 @@ struct ApacheFindingTests {
 
     @Test func debianTreeFromDisk() async throws {
         let main = try Fixtures.input("apache/debian/apache2.conf", kind: "apache-config")
-        let findings = await analyzer.analyze(main, context: context(inputs: [main], files: LocalFiles()))
+        let findings = await analyzer.analyze(main, context: analyzerContext(inputs: [main], files: LocalFiles()))
         var expected: [String] = []
         for file in tree {
             expected += Fixtures.markers(in: try Fixtures.text("apache/debian/\(file)"), file: Fixtures.path("apache/debian/\(file)"))
         }
-        #expect(findings.keys() == expected.sorted())
+        #expect(findings.findingKeys() == expected.sorted())
         let differs = try #require(findings.first { $0.id == "apache.default-vhost-differs" })
         #expect(differs.message.contains("SSLCertificateFile"))
         #expect(differs.message.contains("SSLProtocol"))
@@ -119,8 +119,8 @@ struct ApacheFindingTests {
 
     @Test func listingAlone() async throws {
         let listing = try Fixtures.input("apache/apachectl-S.txt", kind: "apachectl-s", name: "apachectl-S.txt")
-        let findings = await analyzer.analyze(listing, context: context(inputs: [listing]))
-        #expect(findings.keys() == ["apache.default-vhost@apachectl-S.txt:4"])
+        let findings = await analyzer.analyze(listing, context: analyzerContext(inputs: [listing]))
+        #expect(findings.findingKeys() == ["apache.default-vhost@apachectl-S.txt:4"])
         #expect(findings[0].message.contains("'127.0.1.1' (/etc/apache2/sites-enabled/default-ssl.conf:2)"))
         #expect(findings[0].message.contains("3 other vhost(s)"))
     }
@@ -131,19 +131,19 @@ struct ApacheFindingTests {
         let sites = try siteInputs().reversed()
         let all = [listing] + sites
         var findings: [Finding] = []
-        for input in all { findings += await analyzer.analyze(input, context: context(inputs: all)) }
-        #expect(findings.keys(["apache.default-vhost", "apache.default-vhost-differs"]) == [
+        for input in all { findings += await analyzer.analyze(input, context: analyzerContext(inputs: all)) }
+        #expect(findings.findingKeys(["apache.default-vhost", "apache.default-vhost-differs"]) == [
             "apache.default-vhost-differs@/etc/apache2/sites-enabled/default-ssl.conf:2",
             "apache.default-vhost@/etc/apache2/sites-enabled/default-ssl.conf:2",
         ])
-        #expect(findings.keys(["apache.incompatible-tls-vhosts"]).count == 3)
-        #expect(Set(findings.keys()).count == findings.count)
+        #expect(findings.findingKeys(["apache.incompatible-tls-vhosts"]).count == 3)
+        #expect(Set(findings.findingKeys()).count == findings.count)
     }
 
     @Test func siteFilesAloneFollowInputOrder() async throws {
         let sites = try siteInputs()
         let findings = ApacheConfigAnalyzer().findings(inputs: Array(sites.reversed()))
-        #expect(findings.keys(["apache.default-vhost"]) == ["apache.default-vhost@/etc/apache2/sites-enabled/zz-app.conf:2"])
+        #expect(findings.findingKeys(["apache.default-vhost"]) == ["apache.default-vhost@/etc/apache2/sites-enabled/zz-app.conf:2"])
     }
 
     @Test(arguments: [
@@ -155,7 +155,7 @@ struct ApacheFindingTests {
     func sniPolicyValues(value: String, phrase: String) {
         let input = InputText(name: "ssl.conf", text: "SSLVHostSNIPolicy \(value)\n", kind: "apache-config")
         let findings = analyzer.findings(inputs: [input])
-        #expect(findings.keys() == ["apache.sni-policy@ssl.conf:1"])
+        #expect(findings.findingKeys() == ["apache.sni-policy@ssl.conf:1"])
         #expect(findings.first?.message.contains(phrase) == true)
     }
 
@@ -181,11 +181,11 @@ struct ApacheFindingTests {
         </VirtualHost>
         """
         let findings = analyzer.findings(inputs: [InputText(name: "s.conf", text: text, kind: "apache-config")])
-        #expect(findings.keys() == ["apache.default-vhost@s.conf:12", "apache.default-vhost@s.conf:3"])
+        #expect(findings.findingKeys() == ["apache.default-vhost@s.conf:12", "apache.default-vhost@s.conf:3"])
         // The same file inherited by a vhost on another address, where nobody serves its name.
         let inherited = analyzer.findings(inputs: [InputText(name: "s.conf", text: text.replacingOccurrences(
             of: "    SSLCertificateFile /etc/ssl/certs/c.example.com.pem\n", with: ""), kind: "apache-config")])
-        #expect(inherited.keys(["apache.cert-name-unserved"]) == ["apache.cert-name-unserved@s.conf:1"])
+        #expect(inherited.findingKeys(["apache.cert-name-unserved"]) == ["apache.cert-name-unserved@s.conf:1"])
     }
 
     @Test func strictSNIInDefaultVhost() {
@@ -207,7 +207,7 @@ struct ApacheFindingTests {
     }
 
     @Test func includeThroughMemoryFilesAndMissingInclude() async {
-        let files = MemoryFiles(files: [
+        let files = FixtureFiles(files: [
             "/etc/httpd/conf.d/a.conf": "<VirtualHost *:443>\nServerName a.example.com\nSSLEngine on\nSSLCertificateFile /etc/pki/tls/certs/a.example.com.crt\n</VirtualHost>\n",
             "/etc/httpd/conf.d/b.conf": "<VirtualHost *:443>\nServerName b.example.com\nSSLEngine on\nSSLCertificateFile /etc/pki/tls/certs/b.example.com.crt\n</VirtualHost>\n",
         ])
@@ -217,8 +217,8 @@ struct ApacheFindingTests {
         Include conf/missing.conf
         IncludeOptional conf.d/*.conf
         """, kind: "apache-config")
-        let findings = await analyzer.analyze(main, context: context(inputs: [main], files: files))
-        #expect(findings.keys() == [
+        let findings = await analyzer.analyze(main, context: analyzerContext(inputs: [main], files: files))
+        #expect(findings.findingKeys() == [
             "apache.default-vhost-differs@/etc/httpd/conf.d/a.conf:1",
             "apache.default-vhost@/etc/httpd/conf.d/a.conf:1",
             "apache.include-unresolved@/etc/httpd/conf/httpd.conf:2",

@@ -50,7 +50,7 @@ enum Fixtures {
 
 extension Array where Element == Finding {
     /// `id@file:line`, sorted, for comparing with fixture markers.
-    func keys(_ ids: Set<String>? = nil) -> [String] {
+    func findingKeys(_ ids: Set<String>? = nil) -> [String] {
         filter { ids?.contains($0.id) ?? true }
             .map { "\($0.id)@\($0.location?.file ?? "?"):\($0.location?.line ?? 0)" }
             .sorted()
@@ -58,7 +58,7 @@ extension Array where Element == Finding {
 }
 
 /// Files in memory, for include tests that must not touch the disk.
-struct MemoryFiles: FileAccess, DirectoryListing {
+struct FixtureFiles: FileAccess, DirectoryListing {
     var files: [String: String]
 
     func read(_ path: String, limit: Int) throws(KBError) -> String {
@@ -78,6 +78,6 @@ struct MemoryFiles: FileAccess, DirectoryListing {
     }
 }
 
-func context(inputs: [InputText] = [], files: any FileAccess = MemoryFiles(files: [:])) -> ProbeContext {
+func analyzerContext(inputs: [InputText] = [], files: any FileAccess = FixtureFiles(files: [:])) -> ProbeContext {
     ProbeContext(facts: Facts(inputs: inputs), files: files)
 }

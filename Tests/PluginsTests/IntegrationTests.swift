@@ -18,7 +18,7 @@ struct AnalyzerSet {
         return copy
     }
 
-    func analyze(_ raw: [InputText], files: any FileAccess = MemoryFiles(files: [:])) async -> [(InputText, [Finding])] {
+    func analyze(_ raw: [InputText], files: any FileAccess = FixtureFiles(files: [:])) async -> [(InputText, [Finding])] {
         let inputs = raw.map(detect)
         let ctx = ProbeContext(facts: Facts(inputs: inputs, fileKinds: inputs.map(\.kind)), files: files)
         var out: [(InputText, [Finding])] = []
@@ -84,14 +84,14 @@ struct IntegrationTests {
     @Test func goldenFindingsMatchTheMarkers() async throws {
         let results = await set.analyze(try goldenInputs())
         let nginx = results[0].1
-        #expect(nginx.keys() == Fixtures.dumpMarkers(in: try Fixtures.text("golden/nginx-T.txt")))
+        #expect(nginx.findingKeys() == Fixtures.dumpMarkers(in: try Fixtures.text("golden/nginx-T.txt")))
         var apacheExpected: [String] = []
         for file in ["000-default.conf", "example.com.conf", "shop.example.com.conf", "static.example.com.conf"] {
             apacheExpected += Fixtures.markers(in: try Fixtures.text("golden/apache/\(file)"),
                                                file: "/etc/apache2/sites-enabled/\(file)")
         }
         let apache = results[1...5].flatMap(\.1)
-        #expect(apache.keys() == apacheExpected.sorted())
+        #expect(apache.findingKeys() == apacheExpected.sorted())
         // The listing itself adds nothing once the config files are there.
         #expect(results[1].1.isEmpty)
     }
@@ -136,7 +136,7 @@ struct IntegrationTests {
             InputText(name: "empty.log", text: ""),
         ]
         for input in inputs {
-            let ctx = context(inputs: [input])
+            let ctx = analyzerContext(inputs: [input])
             for analyzer in set.all {
                 for kind in analyzer.kinds {
                     var stated = input
@@ -149,10 +149,10 @@ struct IntegrationTests {
             }
         }
         let braces = await set.nginx.analyze(InputText(name: "braces.conf", text: String(repeating: "{", count: 100), kind: "nginx-config"),
-                                             context: context())
+                                             context: analyzerContext())
         #expect(braces.map(\.id) == ["nginx.syntax-error"])
         let vhosts = await set.apache.analyze(InputText(name: "apache.conf", text: "<VirtualHost *:443>\n", kind: "apache-config"),
-                                              context: context())
+                                              context: analyzerContext())
         #expect(vhosts.map(\.id) == ["apache.syntax-error"])
         #expect(vhosts.first?.location == SourceLocation(file: "apache.conf", line: 1, column: 1))
     }

@@ -36,7 +36,7 @@ struct ErrorLogTests {
     @Test func apacheFindingsPointAtFirstLines() throws {
         let (r, text) = try scan("apache-error.log")
         let findings = LogScanAnalyzer.findings(from: r)
-        #expect(findings.keys() == [
+        #expect(findings.findingKeys() == [
             "log.ah02031@apache-error.log:\(try line("AH02031", text))",
             "log.ah02032-no-sni@apache-error.log:\(try line("default host as no SNI", text))",
             "log.ah02032-sni-mismatch@apache-error.log:\(try line("for policy 'secure'", text))",
@@ -54,7 +54,7 @@ struct ErrorLogTests {
         #expect(r.nginx.serverHostPairs.entries.first == CountEntry(key: "secure.example.com -> www.example.com", count: 2))
         #expect(r.nginx.clients.entries.first == CountEntry(key: "203.0.113.7", count: 2))
         let findings = LogScanAnalyzer.findings(from: r)
-        #expect(findings.keys() == [
+        #expect(findings.findingKeys() == [
             "log.nginx-protocol-disabled@nginx-error.log:\(try line("negotiated protocol is disabled", text))",
             "log.nginx-sni-mismatch@nginx-error.log:\(try line("different from the one", text))",
         ])
@@ -74,7 +74,7 @@ struct AccessLogTests {
         #expect(r.access.peaks.first == HostPeak(host: "shop.example.com", count: 3, peakMinute: "2025-07-17 09:30", peakCount: 2))
         #expect(r.timeline.buckets.map(\.access) == [2, 2])
         let findings = LogScanAnalyzer.findings(from: r)
-        #expect(findings.keys() == ["log.access-421@access-vhost.log:\(try line("GET /cart HTTP/2.0\" 421", text))"])
+        #expect(findings.findingKeys() == ["log.access-421@access-vhost.log:\(try line("GET /cart HTTP/2.0\" 421", text))"])
     }
 
     @Test func commonFormatWithAbsoluteTargetsAndEscapedQuotes() throws {
@@ -180,7 +180,7 @@ struct MailLogTests {
         #expect(Set(r.mail.byPhase.entries.map(\.key)) == ["rcpt", "connect"])
         #expect(r.mail.byProvider.entries.map(\.key).contains("gmail"))
         let findings = LogScanAnalyzer.findings(from: r)
-        #expect(findings.keys() == [
+        #expect(findings.findingKeys() == [
             "log.smtp-421@exim_mainlog:\(try line(" == henry@gmail.com", text))",
             "log.smtp-421@exim_mainlog:\(try line(" ** ivan@example.com", text))",
         ].sorted())
@@ -202,7 +202,7 @@ struct MailLogTests {
         #expect(v.ftp.byServer.entries == [CountEntry(key: "vsftpd", count: 2)])
         #expect(Set(v.ftp.byClient.entries.map(\.key)) == ["::ffff:198.51.100.21", "::ffff:198.51.100.20"])
         #expect(v.ftp.byReply.entries.map(\.key).contains("421 There are too many connected users, please try later."))
-        #expect(LogScanAnalyzer.findings(from: v).keys() == ["log.ftp-421@vsftpd.log:\(try line("too many connected users", text))"])
+        #expect(LogScanAnalyzer.findings(from: v).findingKeys() == ["log.ftp-421@vsftpd.log:\(try line("too many connected users", text))"])
         let (p, _) = try scan("proftpd-extended.log")
         #expect(p.ftp.replies421 == 1)
         #expect(p.access.status421 == 0)
@@ -305,7 +305,7 @@ struct LogRobustnessTests {
             #expect(error.message.contains("gzip"))
         }
         let findings = await LogScanAnalyzer().analyze(InputText(name: "random.bin", text: String(decoding: random, as: UTF8.self)),
-                                                       context: context())
+                                                       context: analyzerContext())
         #expect(findings.map(\.id) == ["log.input-error"])
     }
 

@@ -127,14 +127,14 @@ struct NginxFindingTests {
     /// nginx.conf with include globs read from disk through `LocalFiles`: findings land in the included files.
     @Test func includeTreeFromDisk() async throws {
         let main = try Fixtures.input("nginx/tree/nginx.conf", kind: "nginx-config")
-        let findings = await analyzer.analyze(main, context: context(inputs: [main], files: LocalFiles()))
+        let findings = await analyzer.analyze(main, context: analyzerContext(inputs: [main], files: LocalFiles()))
         var expected: [String] = []
         for file in ["nginx.conf", "sites-enabled/shop.example.com", "sites-enabled/blog.example.com",
                      "sites-enabled/api.example.com", "snippets/ssl-example.conf", "conf.d/proxy-defaults.conf"] {
             let path = Fixtures.path("nginx/tree/\(file)")
             expected += Fixtures.markers(in: try Fixtures.text("nginx/tree/\(file)"), file: path)
         }
-        #expect(findings.keys() == expected.sorted())
+        #expect(findings.findingKeys() == expected.sorted())
         for finding in findings {
             #expect(finding.excerpt?.isEmpty == false)
             #expect(finding.location?.column ?? 0 >= 1)
@@ -143,7 +143,7 @@ struct NginxFindingTests {
 
     @Test func excerptIsTheDirectiveLine() async throws {
         let main = try Fixtures.input("nginx/tree/nginx.conf", kind: "nginx-config")
-        let findings = await analyzer.analyze(main, context: context(inputs: [main], files: LocalFiles()))
+        let findings = await analyzer.analyze(main, context: analyzerContext(inputs: [main], files: LocalFiles()))
         let off = try #require(findings.first { $0.id == "nginx.proxy-ssl-server-name-off" && $0.location?.file.hasSuffix("shop.example.com") == true })
         #expect(off.excerpt?.hasPrefix("proxy_pass https://127.0.0.1:8443;") == true)
         #expect(off.location?.column == 9)
@@ -152,13 +152,13 @@ struct NginxFindingTests {
 
     @Test func singleFileRules() async throws {
         let input = try Fixtures.input("nginx/edge.conf", kind: "nginx-config")
-        let findings = await analyzer.analyze(input, context: context(inputs: [input]))
+        let findings = await analyzer.analyze(input, context: analyzerContext(inputs: [input]))
         let expected = Fixtures.markers(in: try Fixtures.text("nginx/edge.conf"), file: input.name)
-        #expect(findings.keys() == expected)
+        #expect(findings.findingKeys() == expected)
     }
 
     @Test func includesResolveThroughFileAccessWithGlobs() async throws {
-        let files = MemoryFiles(files: [
+        let files = FixtureFiles(files: [
             "/etc/nginx/sites-enabled/a.conf": """
             server {
                 listen 443 ssl;
@@ -180,21 +180,21 @@ struct NginxFindingTests {
             include sites-enabled/*.conf;
         }
         """, kind: "nginx-config")
-        let findings = await analyzer.analyze(main, context: context(inputs: [main], files: files))
-        #expect(findings.keys() == [
+        let findings = await analyzer.analyze(main, context: analyzerContext(inputs: [main], files: files))
+        #expect(findings.findingKeys() == [
             "nginx.no-default-server@/etc/nginx/sites-enabled/a.conf:2",
             "nginx.proxy-ssl-name-missing@/etc/nginx/sites-enabled/a.conf:4",
         ])
     }
 
     @Test func includeCyclesAndMissingFilesAreReported() async throws {
-        let files = MemoryFiles(files: [
+        let files = FixtureFiles(files: [
             "/etc/nginx/a.conf": "include b.conf;\n",
             "/etc/nginx/b.conf": "include a.conf;\n",
         ])
         let main = InputText(name: "/etc/nginx/nginx.conf", text: "include a.conf;\ninclude missing.conf;\n", kind: "nginx-config")
-        let findings = await analyzer.analyze(main, context: context(inputs: [main], files: files))
-        #expect(findings.keys() == [
+        let findings = await analyzer.analyze(main, context: analyzerContext(inputs: [main], files: files))
+        #expect(findings.findingKeys() == [
             "nginx.include-cycle@/etc/nginx/b.conf:1",
             "nginx.include-unresolved@/etc/nginx/nginx.conf:2",
         ])
@@ -230,8 +230,8 @@ struct NginxFindingTests {
         }
         """
         let input = InputText(name: "n.conf", text: text, kind: "nginx-config")
-        let findings = await analyzer.analyze(input, context: context(inputs: [input]))
-        #expect(findings.keys(["nginx.proxy-ssl-server-name-off"]) == [
+        let findings = await analyzer.analyze(input, context: analyzerContext(inputs: [input]))
+        #expect(findings.findingKeys(["nginx.proxy-ssl-server-name-off"]) == [
             "nginx.proxy-ssl-server-name-off@n.conf:13",
             "nginx.proxy-ssl-server-name-off@n.conf:22",
         ])
@@ -258,8 +258,8 @@ struct NginxFindingTests {
         }
         """
         let input = InputText(name: "n.conf", text: text, kind: "nginx-config")
-        let findings = await analyzer.analyze(input, context: context(inputs: [input]))
-        #expect(findings.keys(["nginx.proxy-ssl-name-missing"]) == (flagged ? ["nginx.proxy-ssl-name-missing@n.conf:6"] : []))
+        let findings = await analyzer.analyze(input, context: analyzerContext(inputs: [input]))
+        #expect(findings.findingKeys(["nginx.proxy-ssl-name-missing"]) == (flagged ? ["nginx.proxy-ssl-name-missing@n.conf:6"] : []))
     }
 
     @Test(arguments: [
@@ -280,9 +280,9 @@ struct NginxFindingTests {
         }
         """
         let input = InputText(name: "n.conf", text: text, kind: "nginx-config")
-        let findings = await analyzer.analyze(input, context: context(inputs: [input]))
+        let findings = await analyzer.analyze(input, context: analyzerContext(inputs: [input]))
         let line = header.isEmpty ? 1 : 2
-        #expect(findings.keys(["nginx.upstream-keepalive-tls"]) == (flagged ? ["nginx.upstream-keepalive-tls@n.conf:\(line)"] : []))
+        #expect(findings.findingKeys(["nginx.upstream-keepalive-tls"]) == (flagged ? ["nginx.upstream-keepalive-tls@n.conf:\(line)"] : []))
     }
 
     @Test func socketLevelHTTP2IsNotMixed() async throws {
@@ -293,19 +293,19 @@ struct NginxFindingTests {
         server { listen 8443 ssl default_server; server_name b.example.com; http2 off; }
         """
         let input = InputText(name: "n.conf", text: text, kind: "nginx-config")
-        let findings = await analyzer.analyze(input, context: context(inputs: [input]))
-        #expect(findings.keys(["nginx.http2-mixed"]) == ["nginx.http2-mixed@n.conf:4"])
-        #expect(findings.keys(["nginx.no-default-server"]) == ["nginx.no-default-server@n.conf:1"])
+        let findings = await analyzer.analyze(input, context: analyzerContext(inputs: [input]))
+        #expect(findings.findingKeys(["nginx.http2-mixed"]) == ["nginx.http2-mixed@n.conf:4"])
+        #expect(findings.findingKeys(["nginx.no-default-server"]) == ["nginx.no-default-server@n.conf:1"])
     }
 
     @Test func syntaxErrorBecomesAFindingAndOtherFilesStillCount() async throws {
-        let files = MemoryFiles(files: [
+        let files = FixtureFiles(files: [
             "/etc/nginx/sites-enabled/broken": "server {\n    listen 443 ssl;\n",
             "/etc/nginx/sites-enabled/ok": "server {\n  location / { proxy_pass https://10.0.0.1; }\n}\n",
         ])
         let main = InputText(name: "/etc/nginx/nginx.conf", text: "http { include sites-enabled/*; }", kind: "nginx-config")
-        let findings = await analyzer.analyze(main, context: context(inputs: [main], files: files))
-        #expect(findings.keys() == [
+        let findings = await analyzer.analyze(main, context: analyzerContext(inputs: [main], files: files))
+        #expect(findings.findingKeys() == [
             "nginx.proxy-ssl-name-missing@/etc/nginx/sites-enabled/ok:2",
             "nginx.proxy-ssl-server-name-off@/etc/nginx/sites-enabled/ok:2",
             "nginx.syntax-error@/etc/nginx/sites-enabled/broken:1",
@@ -315,11 +315,11 @@ struct NginxFindingTests {
     @Test func severalInputsReportEachFindingOnce() async throws {
         let conf = InputText(name: "/etc/nginx/nginx.conf", text: "http { include sites-enabled/*; }", kind: "nginx-config")
         let site = InputText(name: "/etc/nginx/sites-enabled/a", text: "server { location / { proxy_pass https://10.0.0.1; } }", kind: "nginx-config")
-        let ctx = context(inputs: [site, conf])
+        let ctx = analyzerContext(inputs: [site, conf])
         let fromSite = await analyzer.analyze(site, context: ctx)
         let fromConf = await analyzer.analyze(conf, context: ctx)
-        #expect(fromSite.keys(["nginx.proxy-ssl-server-name-off"]) == ["nginx.proxy-ssl-server-name-off@/etc/nginx/sites-enabled/a:1"])
-        #expect(fromConf.keys(["nginx.proxy-ssl-server-name-off"]) == [])
+        #expect(fromSite.findingKeys(["nginx.proxy-ssl-server-name-off"]) == ["nginx.proxy-ssl-server-name-off@/etc/nginx/sites-enabled/a:1"])
+        #expect(fromConf.findingKeys(["nginx.proxy-ssl-server-name-off"]) == [])
     }
 
     @Test(arguments: [

@@ -236,10 +236,12 @@ struct ApacheRules {
         }
         // Classes of identical setups; each class after the first is incompatible with the earlier ones.
         var classes: [(setup: ApacheModel.TLSSetup, members: [Member])] = []
+        var classIndex: [ApacheModel.TLSSetup: Int] = [:]
         for (member, setup) in tls {
-            if let index = classes.firstIndex(where: { $0.setup == setup }) {
+            if let index = classIndex[setup] {
                 classes[index].members.append(member)
             } else {
+                classIndex[setup] = classes.count
                 classes.append((setup, [member]))
             }
         }
@@ -272,6 +274,7 @@ struct ApacheRules {
             if let listed = member.listed { served += [listed.name] + listed.aliases }
         }
         let servedLower = Set(served.map { $0.lowercased() })
+        let servedWildcards = servedLower.filter { ConfigHostNames.isWildcard($0) }
         for member in group.members {
             guard let index = member.vhost, model.isTLS(model.vhosts[index]) else { continue }
             for directive in model.certificateDirectives(model.vhosts[index]) {
@@ -280,7 +283,7 @@ struct ApacheRules {
                 if name.hasPrefix("*.") {
                     isServed = servedLower.contains(name)
                 } else {
-                    isServed = served.contains { ConfigHostNames.covers($0, name) }
+                    isServed = servedLower.contains(name) || servedWildcards.contains { ConfigHostNames.covers($0, name) }
                 }
                 guard !isServed else { continue }
                 let detail = name.hasPrefix("*.")

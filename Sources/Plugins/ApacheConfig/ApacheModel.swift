@@ -107,7 +107,7 @@ struct ApacheModel {
         ("sslcadnrequestpath", "SSLCADNRequestPath"),
     ]
 
-    struct TLSSetup: Equatable {
+    struct TLSSetup: Hashable {
         var values: [String: String]
 
         func differences(from other: TLSSetup) -> [String] {
