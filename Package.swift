@@ -27,7 +27,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
-        .testTarget(name: "PluginsTests", dependencies: ["Plugins", "Engine"]),
+        .testTarget(name: "PluginsTests", dependencies: ["Plugins", "Engine"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["Engine"], exclude: ["Fixtures", "Golden"]),
     ],
     swiftLanguageModes: [.v6]

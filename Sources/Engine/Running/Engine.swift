@@ -22,10 +22,24 @@ public struct RunEnvironment: Sendable {
     }
 }
 
-/// Reads local files with a size limit.
-public struct LocalFiles: FileAccess {
+/// Reads local files with a size limit and lists directories (for include globs).
+public struct LocalFiles: FileAccess, DirectoryListing {
     public init() {}
-    public func read(_ path: String, limit: Int) throws(KBError) -> String { try TextFile.read(path, limit: limit) }
+    public func read(_ path: String, limit: Int) throws(KBError) -> String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw KBError(.inputUnreadable, "'\(path)' is a directory")
+        }
+        return try TextFile.read(path, limit: limit)
+    }
+
+    public func contents(ofDirectory directory: String) throws(KBError) -> [String] {
+        do {
+            return try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            throw KBError(.inputUnreadable, "cannot list '\(directory)'")
+        }
+    }
 }
 
 /// The rule engine: facts from input, ranking by signals, checks through probes, then a report.

@@ -10,65 +10,6 @@ import Darwin
 // findings that remember which input they belong to. They live here because both config plugins use
 // them; nothing outside the Plugins module sees the internal ones.
 
-/// Lists a directory's entries so `include` globs can be expanded. A `FileAccess` that also conforms
-/// lets the config analyzers follow `include sites-enabled/*;`; without it, globs match only the files
-/// that were given as inputs or found in an `nginx -T` dump.
-public protocol DirectoryListing: Sendable {
-    /// The names (not paths) of the entries of `directory`, in any order.
-    func contents(ofDirectory directory: String) throws(KBError) -> [String]
-}
-
-/// Reads files from the local file system, with a byte limit, and lists directories.
-public struct LocalFiles: FileAccess, DirectoryListing {
-    public init() {}
-
-    public func read(_ path: String, limit: Int) throws(KBError) -> String {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
-            throw KBError(.inputUnreadable, "cannot open '\(path)': \(Self.errnoText())")
-        }
-        defer { close(fd) }
-        var info = stat()
-        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
-            throw KBError(.inputUnreadable, "'\(path)' is a directory")
-        }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw KBError(.inputUnreadable, "cannot read '\(path)': \(Self.errnoText())")
-            }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-            if bytes.count > limit {
-                throw KBError(.inputTooLarge, "'\(path)' is larger than \(limit) bytes")
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    public func contents(ofDirectory directory: String) throws(KBError) -> [String] {
-        guard let dir = opendir(directory) else {
-            throw KBError(.inputUnreadable, "cannot list '\(directory)': \(Self.errnoText())")
-        }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
-    }
-
-    private static func errnoText() -> String {
-        String(cString: strerror(errno))
-    }
-}
-
 /// read(2), named apart from `FileAccess.read`.
 func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
     #if canImport(Glibc)
