@@ -70,7 +70,9 @@ public struct ReportRenderer: Sendable {
         }
         for (i, d) in report.diagnoses.enumerated() {
             out.append("")
-            out.append(style.bold("\(i + 1). \(clean(d.title))") + "  [\(d.cause), score \(fmt(d.score)), \(percent(d.confidence))]")
+            if i == 0, d.tentative == true { out.append("possible causes (none has enough evidence yet):") }
+            out.append(style.bold("\(i + 1). \(clean(d.title))") + "  [\(d.cause), score \(fmt(d.score)), \(percent(d.confidence))]"
+                + (d.tentative == true ? " tentative" : ""))
             out.append("   playbook \(d.playbook)" + (d.replaces.map { " (replaces the built-in one from \($0))" } ?? ""))
             out.append("   " + clean(d.summary).replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces))
             if !d.signals.isEmpty {
@@ -118,7 +120,7 @@ public struct ReportRenderer: Sendable {
     /// A reply a support agent can paste into a ticket: what it is, why, numbered steps, how to verify.
     public func markdown(_ report: Report) -> String {
         var out: [String] = []
-        guard let d = report.diagnoses.first, report.status != .healthy else {
+        guard let d = report.diagnoses.first, report.status != .healthy, d.tentative != true else {
             out.append("## \(md(report.verdict))")
             out.append("")
             if report.status == .healthy {
@@ -126,6 +128,12 @@ public struct ReportRenderer: Sendable {
             } else {
                 out.append(protocolSentence(report))
                 out.append("")
+                if !report.diagnoses.isEmpty {
+                    out.append("The likeliest causes, none of them certain yet:")
+                    out.append("")
+                    for d in report.diagnoses { out.append("- \(md(d.title)) (`\(d.cause)`)") }
+                    out.append("")
+                }
                 out.append("To tell what causes it, we need a little more information:")
                 out.append("")
                 for (i, n) in report.next.enumerated() { out.append("\(i + 1). \(md(n))") }

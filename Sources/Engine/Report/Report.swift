@@ -64,6 +64,8 @@ public struct Diagnosis: Sendable, Codable {
     /// The built-in playbook this one replaced, if an organisation's playbook did.
     public var replaces: String?
     public var protocolNote: String?
+    /// Set when no cause reached its threshold and this is only one of the leading hypotheses.
+    public var tentative: Bool?
 }
 
 public struct ProtocolReport: Sendable, Codable {

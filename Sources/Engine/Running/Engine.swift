@@ -131,10 +131,24 @@ public struct Engine: Sendable {
         let (candidates, checkResults) = await evaluate(facts, environment: environment)
         let variables = Self.variables(facts)
         let reported = candidates.filter(\.reported).prefix(maxDiagnoses)
-        let diagnoses = reported.map { diagnosis($0, facts: facts, checks: checkResults[$0.playbook.id] ?? [], variables: variables) }
+        var diagnoses = reported.map { diagnosis($0, facts: facts, checks: checkResults[$0.playbook.id] ?? [], variables: variables) }
+        // Nothing is certain enough: the leading hypotheses still help a person decide what to ask for,
+        // so they are listed as tentative and the report stays inconclusive.
+        let tentative = diagnoses.isEmpty
+        if tentative {
+            let proto = facts.protocolVerdict.value
+            let hypotheses = candidates.filter {
+                $0.score >= max(1, $0.playbook.threshold / 2) && (proto == .unknown || $0.playbook.protocolValue == proto)
+            }.prefix(maxDiagnoses)
+            diagnoses = hypotheses.map {
+                var d = diagnosis($0, facts: facts, checks: checkResults[$0.playbook.id] ?? [], variables: variables)
+                d.tentative = true
+                return d
+            }
+        }
 
         var verdict = facts.protocolVerdict
-        if verdict.value == .unknown, let top = diagnoses.first, let proto = WireProtocol(rawValue: top.protocol) {
+        if verdict.value == .unknown, let top = diagnoses.first, !tentative, let proto = WireProtocol(rawValue: top.protocol) {
             verdict.value = proto
             verdict.confidence = min(0.6, top.confidence)
             verdict.evidence.append(Evidence(kind: "playbook", text: top.playbook,
@@ -144,7 +158,7 @@ public struct Engine: Sendable {
         let allChecks = checkResults.values.flatMap { $0 }
         let status: ReportStatus
         var next: [String] = []
-        if let top = diagnoses.first {
+        if let top = diagnoses.first, !tentative {
             if let errored = top.checks.first(where: { $0.status == .error && $0.required }) {
                 status = .inconclusive
                 next.append("check '\(errored.id)' could not run: \(errored.reason ?? "no reason given")")
@@ -160,6 +174,10 @@ public struct Engine: Sendable {
             next += verdict.missing
             if verdict.value != .unknown {
                 next.append("no \(verdict.value.rawValue) cause has enough evidence: paste the full error with the lines around it, the server software in use and whether it happens every time")
+            }
+            for d in diagnoses {
+                let manual = d.checks.filter { $0.status == .manual }.map(\.title)
+                if let first = manual.first { next.append("to tell whether it is \(d.cause): \(first.prefix(1).lowercased() + first.dropFirst())") }
             }
             for errored in allChecks where errored.status == .error && errored.required {
                 next.append("check '\(errored.id)' could not run: \(errored.reason ?? "no reason given")")
@@ -198,6 +216,7 @@ public struct Engine: Sendable {
         case .problem: return "\(name): \(top?.title ?? "diagnosed")"
         case .healthy: return "no problem found: the checks that ran all passed"
         case .inconclusive:
+            if let top, top.tentative == true { return "\(name): not enough evidence to be sure; the likeliest cause is: \(top.title)" }
             if let top { return "\(name): probably \(top.title), but a needed check could not run" }
             return "\(name): not enough evidence to name a cause"
         }
