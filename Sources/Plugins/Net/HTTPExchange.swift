@@ -146,7 +146,8 @@ struct HTTPConnection: Sendable {
                     try sync.addHandler(ByteLimitHandler(limit: byteLimit, endpoint: endpoint))
                     if let sslContext {
                         try sync.addHandler(TLSSupport.handler(context: sslContext, sni: sni, recorder: recorder))
-                        try sync.addHandler(HandshakeWaiter(promise: handshake, recorder: recorder, sni: sni, endpoint: endpoint))
+                        try sync.addHandler(HandshakeWaiter(promise: handshake, recorder: recorder, sni: sni, endpoint: endpoint,
+                                                            hold: true))
                     }
                 }
             }
@@ -181,9 +182,12 @@ struct HTTPConnection: Sendable {
         do {
             if useHTTP2 {
                 let multiplexer = try await channel.eventLoop.submit {
-                    try channel.pipeline.syncOperations.configureHTTP2Pipeline(
+                    let sync = channel.pipeline.syncOperations
+                    let multiplexer = try sync.configureHTTP2Pipeline(
                         mode: .client, connectionConfiguration: .init(), streamConfiguration: .init(),
                         inboundStreamInitializer: { $0.eventLoop.makeSucceededVoidFuture() })
+                    try Self.release(sync)
+                    return multiplexer
                 }.get()
                 return HTTPConnection(channel: channel, endpoint: endpoint, version: "2", tls: info,
                                       multiplexer: multiplexer, byteLimit: byteLimit)
@@ -192,6 +196,7 @@ struct HTTPConnection: Sendable {
                 let sync = channel.pipeline.syncOperations
                 try sync.addHTTPClientHandlers()
                 try sync.addHandler(ResponseCollector(endpoint: endpoint, version: "1.1", byteLimit: byteLimit))
+                try Self.release(sync)
             }.get()
         } catch {
             channel.close(promise: nil)
@@ -199,6 +204,13 @@ struct HTTPConnection: Sendable {
         }
         return HTTPConnection(channel: channel, endpoint: endpoint, version: "1.1", tls: info, multiplexer: nil,
                               byteLimit: byteLimit)
+    }
+
+    /// Removes the handshake waiter, which hands on what the server sent since the handshake.
+    static func release(_ sync: ChannelPipeline.SynchronousOperations) throws {
+        if let waiter = try? sync.handler(type: HandshakeWaiter.self) {
+            sync.removeHandler(waiter, promise: nil)
+        }
     }
 
     /// Sends `GET path` with `authority` as Host (HTTP/1.1) or :authority (HTTP/2) and waits for the response.

@@ -163,6 +163,8 @@ enum TLSSupport {
 }
 
 /// Fulfils a promise when the TLS handshake completes, or fails it with the reason it did not.
+/// With `hold`, it keeps what the server sends after the handshake (HTTP/2 SETTINGS, say) until the
+/// application handlers are in place and it is removed, so nothing reaches the pipeline's end unread.
 final class HandshakeWaiter: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -171,12 +173,33 @@ final class HandshakeWaiter: ChannelInboundHandler, RemovableChannelHandler {
     let recorder: ChainRecorder
     let sni: String?
     let endpoint: Endpoint
+    let hold: Bool
+    private var held: [NIOAny] = []
+    private var inactive = false
 
-    init(promise: EventLoopPromise<HandshakeInfo>, recorder: ChainRecorder, sni: String?, endpoint: Endpoint) {
+    init(promise: EventLoopPromise<HandshakeInfo>, recorder: ChainRecorder, sni: String?, endpoint: Endpoint, hold: Bool = false) {
         self.promise = promise
         self.recorder = recorder
         self.sni = sni
         self.endpoint = endpoint
+        self.hold = hold
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if hold { held.append(data) } else { context.fireChannelRead(data) }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if !hold { context.fireChannelReadComplete() }
+    }
+
+    func removeHandler(context: ChannelHandlerContext, removalToken: ChannelHandlerContext.RemovalToken) {
+        let pending = held
+        held = []
+        for data in pending { context.fireChannelRead(data) }
+        if !pending.isEmpty { context.fireChannelReadComplete() }
+        if inactive { context.fireChannelInactive() }
+        context.leavePipeline(removalToken: removalToken)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -196,7 +219,8 @@ final class HandshakeWaiter: ChannelInboundHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         promise.fail(ProbeFailure("\(endpoint) closed the connection during the TLS handshake" +
                                   (sni == nil ? " (no SNI was sent)" : " (SNI '\(sni!)')")))
-        context.fireChannelInactive()
+        // Held data goes first; the close follows it when the waiter is removed.
+        if hold && !held.isEmpty { inactive = true } else { context.fireChannelInactive() }
     }
 }
 

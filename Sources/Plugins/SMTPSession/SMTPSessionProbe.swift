@@ -89,18 +89,17 @@ public struct SMTPSessionProbe: Probe {
     /// One connection on one event loop; every read is bounded by the read timeout and the total deadline.
     struct Conversation: Sendable {
         let channel: any Channel
+        /// The reader outlives the pipeline: a reply read just before the peer closed is still there.
+        let reader: NIOLoopBound<SMTPReplyReader>
         let endpoint: Endpoint
         let budget: Budget
 
         func read(_ phase: SMTPPhase) async throws -> SMTPWireReply {
             let channel = self.channel
+            let reader = self.reader
             let future = channel.eventLoop.flatSubmit { () -> EventLoopFuture<SMTPWireReply> in
                 let promise = channel.eventLoop.makePromise(of: SMTPWireReply.self)
-                do {
-                    try channel.pipeline.syncOperations.handler(type: SMTPReplyReader.self).next(promise)
-                } catch {
-                    promise.fail(error)
-                }
+                reader.value.next(promise)
                 return promise.futureResult
             }
             do {
@@ -109,9 +108,7 @@ public struct SMTPSessionProbe: Probe {
             } catch {
                 // Tell a clean close by the peer from a timeout, a reset or a broken limit.
                 if (error as? ProbeFailure)?.isTimeout == true { throw error }
-                let closed = (try? await channel.eventLoop.submit {
-                    (try? channel.pipeline.syncOperations.handler(type: SMTPReplyReader.self).closedByPeer) ?? false
-                }.get()) ?? false
+                let closed = (try? await channel.eventLoop.submit { reader.value.closedByPeer }.get()) ?? false
                 if closed || error is PeerClosed { throw PeerClosed() }
                 throw error
             }
@@ -129,11 +126,12 @@ public struct SMTPSessionProbe: Probe {
             let channel = self.channel
             let endpoint = self.endpoint
             let recorder = ChainRecorder()
+            let reader = self.reader
             let promise = channel.eventLoop.makePromise(of: HandshakeInfo.self)
             do {
                 try await channel.eventLoop.submit {
                     let sync = channel.pipeline.syncOperations
-                    _ = try sync.handler(type: SMTPReplyReader.self).discardReadAhead()
+                    _ = reader.value.discardReadAhead()
                     let limit = try sync.handler(type: ByteLimitHandler.self)
                     let tls = try TLSSupport.handler(context: sslContext, sni: sni, recorder: recorder)
                     try sync.addHandler(tls, position: .after(limit))
@@ -153,11 +151,14 @@ public struct SMTPSessionProbe: Probe {
     static func session(_ endpoint: Endpoint, helo: String, wantTLS: Bool, sni: String?, group: any EventLoopGroup,
                         budget: Budget, byteLimit: Int, command: String) async -> ProbeOutcome {
         let channel: any Channel
+        let loop = group.next()
+        let reader: NIOLoopBound<SMTPReplyReader>
         do {
-            channel = try await LiveIO.connect(endpoint, group: group, budget: budget) { channel in
+            reader = try await loop.submit { NIOLoopBound(SMTPReplyReader(endpoint: endpoint), eventLoop: loop) }.get()
+            channel = try await LiveIO.connect(endpoint, group: loop, budget: budget) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
-                        ByteLimitHandler(limit: byteLimit, endpoint: endpoint), SMTPReplyReader(endpoint: endpoint),
+                        ByteLimitHandler(limit: byteLimit, endpoint: endpoint), reader.value,
                     ])
                 }
             }
@@ -165,7 +166,7 @@ public struct SMTPSessionProbe: Probe {
             return .failure(error.reason, command: command)
         }
         defer { channel.close(promise: nil) }
-        let talk = Conversation(channel: channel, endpoint: endpoint, budget: budget)
+        let talk = Conversation(channel: channel, reader: reader, endpoint: endpoint, budget: budget)
         var steps: [Step] = []
         var phase = SMTPPhase.connect
         var closedEarly = false
