@@ -88,10 +88,24 @@ final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // The test process's threads block signals; a server must start with none blocked and default handlers,
+        // or it ignores SIGTERM. Its own process group lets stop() reach the workers too.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
         var child: pid_t = 0
-        let rc = posix_spawn(&child, executable, &actions, nil, argv, environ)
+        let rc = posix_spawn(&child, executable, &actions, &attributes, argv, environ)
         guard rc == 0 else { throw HarnessError("cannot start \(executable): \(String(cString: strerror(rc)))") }
         pid = child
     }
@@ -121,12 +135,15 @@ final class ChildProcess: @unchecked Sendable {
 
     /// SIGTERM, then SIGKILL after `grace` seconds; always reaps.
     func stop(grace: Double = 5) {
-        guard running else { return }
-        kill(pid, SIGTERM)
-        if !wait(seconds: grace) {
-            kill(pid, SIGKILL)
-            _ = wait(seconds: 5)
+        if running {
+            kill(pid, SIGTERM)
+            if !wait(seconds: grace) {
+                kill(pid, SIGKILL)
+                _ = wait(seconds: 5)
+            }
         }
+        // Whatever the server left behind in its process group (workers) goes too.
+        kill(-pid, SIGKILL)
     }
 }
 
