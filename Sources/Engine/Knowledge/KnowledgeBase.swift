@@ -23,12 +23,10 @@ public struct Article: Sendable {
 public struct KnowledgeBase: Sendable {
     public private(set) var articles: [Article]
     public private(set) var notes: [String]
-    private var index: SearchIndex
 
     public init(articles: [Article], notes: [String] = []) {
         self.articles = articles
         self.notes = notes
-        self.index = SearchIndex(articles)
     }
 
     public func article(_ id: String) -> Article? { articles.first { $0.id == id } }
@@ -39,23 +37,26 @@ public struct KnowledgeBase: Sendable {
         article(slug) ?? articles.first { $0.causes.contains(slug) }
     }
 
+    /// Builds the index on demand: only `kb search` needs it, and building it costs more than loading everything else.
     public func search(_ query: String, limit: Int = 10) -> [SearchHit] {
-        index.search(query, articles: articles, limit: limit)
+        SearchIndex(articles).search(query, articles: articles, limit: limit)
     }
 
     static let keys = ["id", "title", "protocol", "causes", "stacks", "references"]
 
     /// Parses one article; `path` names it in messages. Its id must match the file name.
     public static func parse(_ text: String, path: String) throws(KBErrors) -> Article {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        guard lines.first.map({ $0.trimmingCharacters(in: .whitespaces) == "---" }) == true,
-              let end = lines.dropFirst().firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "---" }) else {
+        // Front matter sits between a first line '---' and the next line that is '---'.
+        guard text.hasPrefix("---\n") || text.hasPrefix("---\r\n"),
+              let close = text.range(of: "\n---\n") ?? text.range(of: "\n---\r\n")
+                ?? (text.hasSuffix("\n---") ? text.range(of: "\n---", options: .backwards) : nil) else {
             throw KBErrors([.at(.articleFormat, "an article starts with front matter between two '---' lines",
                                 file: path, line: 1, column: 1, in: text)])
         }
+        let firstLineEnd = text.firstIndex(of: "\n")!
         // A blank first line keeps YAML's line numbers equal to the file's.
-        let front = "\n" + lines[1..<end].joined(separator: "\n")
-        let body = lines[(end + 1)...].joined(separator: "\n")
+        let front = "\n" + text[text.index(after: firstLineEnd)..<close.lowerBound]
+        let body = String(text[close.upperBound...])
         let root: YAMLNode?
         do {
             root = try YAML.parse(front, path: path)

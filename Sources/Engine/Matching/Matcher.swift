@@ -80,11 +80,11 @@ public struct Matcher: Sendable {
         case .phase(let phases):
             return facts.phases.first { phases.contains($0) }.map { "phase \($0.rawValue)" }
         case .stack(let stacks):
-            return stacks.first { facts.stacks[$0] != nil }.map { "\($0): \(Self.clip(facts.stacks[$0]!.text))" }
+            return stacks.first { facts.stacks[$0] != nil }.map { Self.named($0, facts.stacks[$0]!) }
         case .provider(let providers):
-            return providers.first { facts.providers[$0] != nil }.map { "\($0): \(Self.clip(facts.providers[$0]!.text))" }
+            return providers.first { facts.providers[$0] != nil }.map { Self.named($0, facts.providers[$0]!) }
         case .signature(let signatures):
-            return signatures.first { facts.signatures[$0] != nil }.map { "\($0): \(Self.clip(facts.signatures[$0]!.text))" }
+            return signatures.first { facts.signatures[$0] != nil }.map { Self.named($0, facts.signatures[$0]!) }
         case .intermittent(let value):
             guard facts.intermittent == value else { return nil }
             return facts.intermittentEvidence.first.map { Self.clip($0.text) } ?? (value ? "intermittent" : "not intermittent")
@@ -104,6 +104,13 @@ public struct Matcher: Sendable {
         let a = code.split(separator: "."), b = pattern.split(separator: ".")
         guard a.count == 3, b.count == 3 else { return false }
         return zip(a, b).allSatisfy { $1 == "*" || $0 == $1 }
+    }
+
+    /// "nginx (from 'nginx/1.22.1')", or just the slug when the text is the slug.
+    static func named(_ slug: String, _ evidence: Evidence) -> String {
+        let text = clip(evidence.text, to: 100)
+        if evidence.kind == "stated" { return "\(slug) (stated)" }
+        return text.lowercased() == slug ? slug : "\(slug) (from '\(text)')"
     }
 
     static func clip(_ text: String, to length: Int = 160) -> String {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Strict, error-collecting access to a YAML tree: every problem is recorded with its position
 /// and reading goes on, so one run reports everything that is wrong with a file.
 struct NodeReader {
@@ -62,6 +64,11 @@ struct NodeReader {
             return nil
         }
         return value
+    }
+
+    /// Text for people: folded YAML scalars end in a newline that must not reach the report.
+    mutating func prose(_ node: YAMLNode, _ what: String) -> String? {
+        nonEmptyString(node, what)?.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     mutating func number(_ node: YAMLNode, _ what: String) -> Double? {

@@ -47,12 +47,12 @@ struct PlaybookDecoder {
         }
         var id = ""
         if let node = f["id"]?.value, let value = reader.nonEmptyString(node, "'id'") {
-            if value.range(of: #"^[a-z0-9][a-z0-9.-]*$"#, options: .regularExpression) == nil {
+            if !Self.isIdentifier(value) {
                 reader.error(.invalidValue, "id '\(value)' may use only lowercase letters, digits, '.' and '-'", at: node)
             }
             id = value
         }
-        let title = f["title"].flatMap { reader.nonEmptyString($0.value, "'title'") } ?? ""
+        let title = f["title"].flatMap { reader.prose($0.value, "'title'") } ?? ""
         var proto = WireProtocol.unknown
         if let node = f["protocol"]?.value, let value = reader.string(node, "'protocol'") {
             let known = ["http", "smtp", "ftp"]
@@ -93,7 +93,7 @@ struct PlaybookDecoder {
                 reader.error(.unknownArticle, message, at: node)
             }
         }
-        let summary = f["summary"].flatMap { reader.nonEmptyString($0.value, "'summary'") } ?? ""
+        let summary = f["summary"].flatMap { reader.prose($0.value, "'summary'") } ?? ""
         var threshold = 4.0
         if let node = f["threshold"]?.value, let value = reader.number(node, "'threshold'") {
             if value <= 0 { reader.error(.invalidValue, "threshold must be greater than 0", at: node) }
@@ -125,6 +125,19 @@ struct PlaybookDecoder {
                         remediation: remediation, tests: tests, source: reader.location(root), replaces: nil)
     }
 
+    /// Lowercase letters, digits, '.' and '-', starting with a letter or digit.
+    static func isIdentifier(_ s: String) -> Bool {
+        guard let first = s.unicodeScalars.first, first.properties.isLowercase || ("0"..."9").contains(first) else { return false }
+        return s.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "." || $0 == "-" }
+    }
+
+    /// `4.7.28`, `4.7.*` or `5.*.*`: class 2, 4 or 5, then two parts of up to three digits or a star.
+    static func isEnhancedPattern(_ s: String) -> Bool {
+        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, ["2", "4", "5"].contains(parts[0]) else { return false }
+        return parts.dropFirst().allSatisfy { $0 == "*" || (1...3).contains($0.count) && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }
+    }
+
     // MARK: signals
 
     private mutating func decodeSignals(_ node: YAMLNode) -> [Signal] {
@@ -146,7 +159,7 @@ struct PlaybookDecoder {
                 if value == 0 { reader.error(.invalidValue, "signal weight must not be 0", at: node) }
                 weight = value
             }
-            let note = f["note"].flatMap { reader.string($0.value, "signal 'note'") }
+            let note = f["note"].flatMap { reader.prose($0.value, "signal 'note'") }
             let present = Self.matcherKeys.filter { f[$0] != nil }
             guard present.count == 1, let key = present.first, let valueNode = f[key]?.value else {
                 if present.isEmpty {
@@ -188,8 +201,7 @@ struct PlaybookDecoder {
             return key == "status" ? .status(codes) : .reply(codes)
         case "enhanced":
             guard let items = reader.scalarList(node, "'enhanced'") else { return nil }
-            for (value, item) in items
-            where value.range(of: #"^[245]\.(\d{1,3}|\*)\.(\d{1,3}|\*)$"#, options: .regularExpression) == nil {
+            for (value, item) in items where !Self.isEnhancedPattern(value) {
                 reader.error(.invalidValue, "'\(value)' is not an enhanced status code such as '4.7.0' or '4.7.*'", at: item)
             }
             return .enhanced(items.map(\.0))
@@ -213,7 +225,7 @@ struct PlaybookDecoder {
             return .httpVersion(reader.vocabulary(items, ["1.0", "1.1", "2", "3"], "HTTP version"))
         case "finding":
             guard let items = reader.scalarList(node, "'finding'") else { return nil }
-            for (value, item) in items where value.range(of: #"^[a-z0-9]+\.[a-z0-9.-]+$"#, options: .regularExpression) == nil {
+            for (value, item) in items where !(Self.isIdentifier(value) && value.contains(".") && !value.hasSuffix(".")) {
                 reader.error(.invalidValue, "finding id '\(value)' must look like 'area.name'", at: item)
             }
             return .finding(items.map(\.0))
@@ -239,7 +251,7 @@ struct PlaybookDecoder {
                 reader.error(.duplicateID, "duplicate check id '\(id)' (first at \(first.mark))", at: idNode)
             }
             seen[id] = idNode
-            let title = f["title"].flatMap { reader.nonEmptyString($0.value, "check 'title'") } ?? id
+            let title = f["title"].flatMap { reader.prose($0.value, "check 'title'") } ?? id
             var probeID: String?
             var description: ProbeDescription?
             if let node = f["probe"]?.value, let value = reader.string(node, "check 'probe'") {
@@ -252,7 +264,7 @@ struct PlaybookDecoder {
                     reader.error(.unknownProbe, message, at: node)
                 }
             }
-            let manual = f["manual"].flatMap { reader.nonEmptyString($0.value, "check 'manual'") }
+            let manual = f["manual"].flatMap { reader.prose($0.value, "check 'manual'") }
             if f["probe"] == nil && f["manual"] == nil {
                 reader.error(.missingKey, "check '\(id)' needs either 'probe' or 'manual'", at: item)
             }
@@ -278,7 +290,7 @@ struct PlaybookDecoder {
             } else if f["probe"] != nil, f["expect"] == nil {
                 reader.error(.missingKey, "check '\(id)' runs a probe and needs 'expect' (the healthy state)", at: item)
             }
-            let failMeaning = f["fail"].flatMap { reader.nonEmptyString($0.value, "check 'fail'") }
+            let failMeaning = f["fail"].flatMap { reader.prose($0.value, "check 'fail'") }
             var condition = CheckCondition(live: nil, stacks: [], signals: [], has: [])
             if let node = f["when"]?.value {
                 condition = decodeCondition(node, signalIDs: signalIDs)
@@ -465,11 +477,11 @@ struct PlaybookDecoder {
         for item in items {
             guard let f = reader.fields(item, what: "remediation step", allowed: Self.remediationKeys,
                                         required: ["step", "detail"]) else { continue }
-            let step = f["step"].flatMap { reader.nonEmptyString($0.value, "'step'") } ?? ""
-            let detail = f["detail"].flatMap { reader.nonEmptyString($0.value, "'detail'") } ?? ""
+            let step = f["step"].flatMap { reader.prose($0.value, "'step'") } ?? ""
+            let detail = f["detail"].flatMap { reader.prose($0.value, "'detail'") } ?? ""
             var stacks: [String] = []
             if let n = f["stacks"]?.value, let items = reader.scalarList(n, "'stacks'") {
-                stacks = reader.vocabulary(items, Vocabulary.stacks, "stack")
+                stacks = reader.vocabulary(items, Vocabulary.stacks + Vocabulary.providers, "stack or provider")
             }
             let verify = f["verify"].flatMap { reader.template($0.value, "'verify'") }
             out.append(RemediationStep(step: step, detail: detail, stacks: stacks, verify: verify))

@@ -84,6 +84,7 @@ public struct ReportRenderer: Sendable {
                 out.append("   checks:")
                 for c in d.checks {
                     out.append("     [\(mark(c.status))] \(clean(c.title))" + (c.reason.map { ": \(clean($0))" } ?? ""))
+                    if let observed = c.observed, observed != c.reason { out.append("            " + style.dim(clean(observed))) }
                     for e in c.evidence.prefix(3) {
                         out.append("            \(clean(Matcher.clip(e.text, to: 120)))" + (e.location.map { style.dim(" [\($0.file):\($0.line)]") } ?? ""))
                     }
@@ -142,7 +143,7 @@ public struct ReportRenderer: Sendable {
         out.append("### Why we think so")
         out.append("")
         for s in d.signals where s.weight > 0 {
-            out.append("- \(md(s.note ?? s.signal)): `\(code(s.matched))`")
+            out.append("- `\(code(s.matched))`" + (s.note.map { ": \(md($0))" } ?? ""))
         }
         for c in d.checks where c.status == .fail {
             out.append("- \(md(c.title)): \(md(c.reason ?? "confirmed"))")

@@ -23,6 +23,8 @@ public struct CheckResult: Sendable, Codable {
     public var title: String
     public var status: CheckStatus
     public var reason: String?
+    /// For a failed check, what the probe saw against what a healthy system shows.
+    public var observed: String?
     public var evidence: [Evidence]
     /// What a person can run to see the same thing.
     public var command: String?
@@ -74,7 +76,8 @@ public struct ProtocolReport: Sendable, Codable {
     public init(_ verdict: ProtocolVerdict) {
         value = verdict.value.rawValue
         confidence = (verdict.confidence * 100).rounded() / 100
-        evidence = verdict.evidence
+        var seen: Set<String> = []
+        evidence = verdict.evidence.filter { seen.insert("\($0.detail ?? $0.kind)|\($0.text)|\($0.location?.line ?? 0)").inserted }
         scores = verdict.scores.mapValues { ($0 * 100).rounded() / 100 }
         missing = verdict.missing
     }

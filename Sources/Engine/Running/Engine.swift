@@ -217,7 +217,7 @@ public struct Engine: Sendable {
             guard !ready.isEmpty else {
                 for check in pending {
                     results[check.id] = CheckResult(id: check.id, title: check.title, status: .skipped,
-                                                    reason: "its dependencies never settled", evidence: [],
+                                                    reason: "its dependencies never settled", observed: nil, evidence: [],
                                                     command: nil, probe: check.probe, required: check.required)
                 }
                 break
@@ -242,9 +242,10 @@ public struct Engine: Sendable {
 
     private func run(_ check: Check, facts: Facts, variables: [String: String], matchedSignals: Set<String>,
                      earlier: [String: CheckResult], environment: RunEnvironment) async -> CheckResult {
-        func result(_ status: CheckStatus, _ reason: String?, evidence: [Evidence] = [], command: String? = nil) -> CheckResult {
-            CheckResult(id: check.id, title: check.title, status: status, reason: reason, evidence: evidence,
-                        command: command, probe: check.probe, required: check.required)
+        func result(_ status: CheckStatus, _ reason: String?, observed: String? = nil, evidence: [Evidence] = [],
+                    command: String? = nil) -> CheckResult {
+            CheckResult(id: check.id, title: check.title, status: status, reason: reason, observed: observed,
+                        evidence: evidence, command: command, probe: check.probe, required: check.required)
         }
         if let reason = unmet(check.when, facts: facts, variables: variables, matchedSignals: matchedSignals) {
             return result(.skipped, reason)
@@ -303,9 +304,9 @@ public struct Engine: Sendable {
         if failures.isEmpty {
             return result(.pass, nil, evidence: outcome.evidence, command: outcome.command)
         }
-        let reason = [check.failMeaning, failures.joined(separator: "; ")].compactMap { $0 }.joined(separator: " (") +
-            (check.failMeaning == nil ? "" : ")")
-        return result(.fail, reason, evidence: outcome.evidence, command: outcome.command)
+        let observed = failures.joined(separator: "; ")
+        return result(.fail, check.failMeaning ?? observed, observed: observed, evidence: outcome.evidence,
+                      command: outcome.command)
     }
 
     private func unmet(_ condition: CheckCondition, facts: Facts, variables: [String: String],
@@ -369,8 +370,9 @@ public struct Engine: Sendable {
     func diagnosis(_ candidate: Candidate, facts: Facts, checks: [CheckResult], variables: [String: String]) -> Diagnosis {
         let playbook = candidate.playbook
         let article = knowledge.article(playbook.article)
-        let known = Set(facts.stacks.keys)
-        let relevant = !known.isDisjoint(with: playbook.stacks.isEmpty ? playbook.remediation.flatMap(\.stacks) : playbook.stacks)
+        // Providers count as stacks here, so a step for Gmail is left out of a Yahoo answer.
+        let known = Set(facts.stacks.keys).union(facts.providers.keys)
+        let relevant = !known.isDisjoint(with: playbook.remediation.flatMap(\.stacks))
         let steps = playbook.remediation.filter { step in
             !relevant || step.stacks.isEmpty || !known.isDisjoint(with: step.stacks)
         }
