@@ -23,6 +23,8 @@ struct WebStackTests {
         #expect(broken.observations["status"]?.description == "421")
         #expect(broken.observations["version"]?.description == "2")
         #expect(broken.observations["server"]?.description.hasPrefix("nginx") == true)
+        // The page is Apache's, passed through nginx (its text is wrapped over several lines in 2.4.71).
+        #expect(broken.observations["signature"]?.description == "apache-421-page")
         #expect(broken.evidence.contains { $0.kind == "status-line" && $0.text.contains("421") })
         let log = stack.apacheErrorLog
         #expect(log.contains("AH02032: Hostname a.kb.test (default host as no SNI was provided) and hostname b.kb.test provided via HTTP have no compatible SSL setup"),
@@ -33,6 +35,7 @@ struct WebStackTests {
                                                               "host": .string("b.kb.test"), "sni": .string("none")])
         #expect(originNoSNI.observations["status"]?.description == "421")
         #expect(originNoSNI.observations["server"]?.description.hasPrefix("Apache/2.4") == true)
+        #expect(originNoSNI.observations["signature"]?.description == "apache-421-page")
         #expect(originNoSNI.command == "curl -sv --http2 -k -H 'Host: b.kb.test' https://127.0.0.1:\(stack.originPort)/ -o /dev/null")
         let originSNI = await probe(HTTPRequestProbe.self, ["connect": .string("127.0.0.1:\(stack.originPort)"),
                                                             "host": .string("b.kb.test")])
@@ -80,6 +83,7 @@ struct WebStackTests {
         #expect(outcome.observations["alpn"]?.description == "h2")
         #expect(outcome.observations["first_status"]?.description == "200")
         #expect(outcome.observations["shared_status"]?.description == "421")
+        #expect(outcome.observations["shared_signature"]?.description == "apache-421-page")
         #expect(outcome.observations["fresh_status"]?.description == "200")
         #expect(outcome.observations["reproduced"]?.description == "true")
         #expect(outcome.observations["cert_covers_second"]?.description == "true")

@@ -99,6 +99,7 @@ struct LiveProbeTests {
         #expect(outcome.error == nil)
         #expect(outcome.observations["status"]?.description == "421")
         #expect(outcome.observations["server"]?.description == "Apache/2.4.71 (Debian)")
+        #expect(outcome.observations["signature"]?.description == "apache-421-page")
         #expect(outcome.observations["sni_matches_host"]?.description == "false")
         #expect(outcome.command == "curl -sv --http2 -k --connect-to a.test:443:\(server.connect) -H 'Host: b.test' https://a.test/421 -o /dev/null")
     }

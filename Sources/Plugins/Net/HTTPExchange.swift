@@ -25,7 +25,10 @@ struct HTTPResult: Sendable {
         var lines = ["HTTP/\(version == "2" ? "2" : "1.1") \(status) \(reason)"]
         for (name, value) in headers { lines.append("\(name): \(value)") }
         lines.append("")
-        lines.append(String(decoding: body, as: UTF8.self))
+        // HTML ignores line breaks, and servers wrap their pages (Apache 2.4.71 breaks its 421 sentence over
+        // three lines): the body goes on one line so that phrases match whatever the wrapping.
+        let page = String(decoding: body, as: UTF8.self)
+        lines.append(page.split(whereSeparator: { $0.isWhitespace }).joined(separator: " "))
         return lines.joined(separator: "\n")
     }
 }
