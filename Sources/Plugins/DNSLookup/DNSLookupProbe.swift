@@ -13,7 +13,9 @@ public struct DNSLookupProbe: Probe {
         parameters: [
             ProbeParameter("name", .string, required: true, summary: "the name to look up"),
             ProbeParameter("type", .list, summary: "record types among A, AAAA, CNAME, MX, TXT (default A,AAAA)"),
-            ProbeParameter("server", .list, summary: "ADDR[:PORT] of the server(s) to ask (default: the nameservers of /etc/resolv.conf, at most 3)"),
+            ProbeParameter("server", .string,
+                           summary: "ADDR[:PORT] of the server to ask, or several separated by commas "
+                               + "(default: the nameservers of /etc/resolv.conf, at most 3)"),
             ProbeParameter("dry_run", .bool, summary: "only report the equivalent command; send nothing"),
         ],
         observations: [

@@ -174,6 +174,7 @@ public struct SMTPSessionProbe: Probe {
         var offered = false
         var handshake: HandshakeInfo?
         var failure: String?
+        var lostReason: String?
 
         func refused(_ reply: SMTPWireReply) -> Bool { reply.code >= 400 }
 
@@ -220,7 +221,15 @@ public struct SMTPSessionProbe: Probe {
         } catch is PeerClosed {
             closedEarly = true
         } catch {
-            failure = error.reason
+            // After a 421 the server closes the channel (RFC 5321 3.8), and a QUIT may then meet a reset:
+            // that is the close the 421 announced, not a failure of the probe. Time limits always are.
+            let announced = steps.contains { $0.reply.code == 421 } || phase == .quit
+            if announced, (error as? ProbeFailure)?.isTimeout != true {
+                closedEarly = true
+                lostReason = error.reason
+            } else {
+                failure = error.reason
+            }
         }
 
         let decisive = steps.first { $0.reply.code >= 400 } ?? steps.last
@@ -229,7 +238,7 @@ public struct SMTPSessionProbe: Probe {
                      detail: "reply in phase \(step.phase.rawValue)")
         }
         if closedEarly {
-            evidence.append(Evidence(kind: "connection", text: "\(endpoint) closed the connection",
+            evidence.append(Evidence(kind: "connection", text: lostReason ?? "\(endpoint) closed the connection",
                                      detail: "closed in phase \(phase.rawValue), before QUIT was answered"))
         }
         if let handshake, let leaf = handshake.leaf {
