@@ -157,8 +157,9 @@ public struct DNSLookupProbe: Probe {
             evidence.append(Evidence(kind: "rcode", text: rcode, detail: "\(servers[primaryIndex]) answered \(rcode) for '\(name)'"))
         }
         if differs {
-            evidence.append(Evidence(kind: "dns-differs", text: addressSets.map { $0.sorted().joined(separator: ",") }.joined(separator: " vs "),
-                                     detail: "the servers \(servers.map(\.description).joined(separator: ", ")) give different addresses"))
+            let sets = addressSets.map { $0.sorted().joined(separator: ",") }.joined(separator: " vs ")
+            let names = servers.map(\.description).joined(separator: ", ")
+            evidence.append(Evidence(kind: "dns-differs", text: sets, detail: "the servers \(names) give different addresses"))
         }
         for error in errors { evidence.append(Evidence(kind: "dns-error", text: error)) }
         return ProbeOutcome(observations: [
@@ -242,7 +243,8 @@ public struct DNSLookupProbe: Probe {
         do {
             let response = try DNSWire.parse(bytes)
             if response.truncated {
-                return .failure(ProbeFailure("\(server) truncated the \(type.name) answer for '\(name)' (TC set); kb does not retry over TCP: use dig +tcp"))
+                return .failure(ProbeFailure("\(server) truncated the \(type.name) answer for '\(name)' (TC set); "
+                                             + "kb does not retry over TCP: use dig +tcp"))
             }
             return .success(response)
         } catch {

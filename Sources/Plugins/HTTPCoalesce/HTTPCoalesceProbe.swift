@@ -15,7 +15,9 @@ public struct HTTPCoalesceProbe: Probe {
             ProbeParameter("first", .string, required: true, summary: "host A: the SNI and :authority of the first request"),
             ProbeParameter("second", .string, required: true, summary: "host B: requested on A's connection, then on its own"),
             ProbeParameter("path", .string, summary: "request path (default /)"),
-            ProbeParameter("version", .string, summary: "auto (the default: HTTP/2 when offered, else HTTP/1.1 keep-alive, as a pooling proxy reuses), 1.1 or 2"),
+            ProbeParameter("version", .string,
+                           summary: "auto (the default: HTTP/2 when offered, else HTTP/1.1 keep-alive, as a pooling proxy "
+                               + "reuses), 1.1 or 2"),
             ProbeParameter("dry_run", .bool, summary: "only report the equivalent commands; connect to nothing"),
         ],
         observations: [
@@ -34,7 +36,8 @@ public struct HTTPCoalesceProbe: Probe {
                 "connect": .string("203.0.113.7:443"), "first": .string("a.example.com"), "second": .string("b.example.com"),
                 "dry_run": .bool(true),
             ], expect: ["dry_run": "true"]),
-            ProbeExample("both names are required", parameters: ["connect": .string("203.0.113.7:443"), "first": .string("a.example.com")],
+            ProbeExample("both names are required",
+                         parameters: ["connect": .string("203.0.113.7:443"), "first": .string("a.example.com")],
                          expectError: true),
             ProbeExample("two equal names cannot show coalescing", parameters: [
                 "connect": .string("203.0.113.7:443"), "first": .string("a.example.com"), "second": .string("A.example.com"),
@@ -106,7 +109,8 @@ public struct HTTPCoalesceProbe: Probe {
                 sharedStatus = sharedResult.status
                 let (signature, signatureEvidence) = HTTPSignature.of(sharedResult)
                 sharedSignature = signature
-                evidence.append(Evidence(kind: "status-line", text: "HTTP/\(sharedResult.version) \(sharedResult.status) \(Format.serverText(sharedResult.reason))",
+                let line = "HTTP/\(sharedResult.version) \(sharedResult.status) \(Format.serverText(sharedResult.reason))"
+                evidence.append(Evidence(kind: "status-line", text: line,
                                          detail: "\(second) on the connection opened for '\(sniA)' (coalesced)"))
                 if let signatureEvidence { evidence.append(signatureEvidence) }
             } catch {
@@ -118,12 +122,14 @@ public struct HTTPCoalesceProbe: Probe {
             case .failure(let failure): return ProbeOutcome(evidence: evidence, error: failure.message, command: command)
             case .success(let r): fresh = r
             }
-            evidence.append(Evidence(kind: "status-line", text: "HTTP/\(fresh.version) \(fresh.status) \(Format.serverText(fresh.reason))",
+            let freshLine = "HTTP/\(fresh.version) \(fresh.status) \(Format.serverText(fresh.reason))"
+            evidence.append(Evidence(kind: "status-line", text: freshLine,
                                      detail: "\(second) on a fresh connection with SNI '\(sniB)'"))
             let covers = shared.tls?.leaf?.covers(sniB) ?? false
             if let leaf = shared.tls?.leaf {
                 evidence.append(Evidence(kind: "certificate", text: Format.serverText(leaf.line, limit: 600),
-                                         detail: "certificate on the connection for '\(sniA)'; it \(covers ? "covers" : "does not cover") '\(sniB)'"))
+                                         detail: "certificate on the connection for '\(sniA)'; it "
+                                             + "\(covers ? "covers" : "does not cover") '\(sniB)'"))
             }
             return ProbeOutcome(observations: [
                 "first_status": .int(firstResult.status),

@@ -12,7 +12,8 @@ public struct HTTPRequestProbe: Probe {
         parameters: [
             ProbeParameter("connect", .string, required: true, summary: "ADDR:PORT to connect to"),
             ProbeParameter("host", .string, required: true, summary: "Host header (HTTP/1.1) or :authority (HTTP/2)"),
-            ProbeParameter("sni", .string, summary: "server name to send in TLS; 'none' sends none (default: the host without port, none for an IP)"),
+            ProbeParameter("sni", .string,
+                           summary: "server name to send in TLS; 'none' sends none (default: the host without port, none for an IP)"),
             ProbeParameter("path", .string, summary: "request path (default /)"),
             ProbeParameter("version", .string, summary: "auto (by ALPN, the default), 1.1 or 2"),
             ProbeParameter("scheme", .string, summary: "https (the default) or http for clear text"),
@@ -23,7 +24,8 @@ public struct HTTPRequestProbe: Probe {
             "status": "HTTP status code of the (last) response",
             "version": "HTTP version spoken: 1.1 or 2",
             "server": "the Server header, or 'none'",
-            "signature": "who wrote the response: apache-421-page, nginx-421-page, haproxy-421-page, traefik-421, caddy-strict-sni, cloudfront, cf-ray, fastly, akamai, invalid-host-header or 'none'",
+            "signature": "who wrote the response: apache-421-page, nginx-421-page, haproxy-421-page, traefik-421, "
+                + "caddy-strict-sni, cloudfront, cf-ray, fastly, akamai, invalid-host-header or 'none'",
             "location": "the Location header, or 'none'",
             "alpn": "ALPN protocol the server chose, or 'none'",
             "sni": "the SNI sent, or 'none'",
@@ -133,7 +135,8 @@ public struct HTTPRequestProbe: Probe {
                 let (signature, signatureEvidence) = HTTPSignature.of(result)
                 let statusLine = "HTTP/\(result.version) \(result.status) \(result.reason)"
                 evidence.append(Evidence(kind: "status-line", text: Format.serverText(statusLine),
-                                         detail: "GET \(current.path) to \(current.endpoint) with SNI '\(current.sni ?? "none")' and Host '\(current.host)'"))
+                                         detail: "GET \(current.path) to \(current.endpoint) with SNI "
+                                             + "'\(current.sni ?? "none")' and Host '\(current.host)'"))
                 if let server = result.header("server") {
                     evidence.append(Evidence(kind: "header", text: "server: " + Format.serverText(server)))
                 }

@@ -66,7 +66,8 @@ enum LiveIO {
 
     /// Connects a TCP channel, with the connect timeout, and maps failures to readable reasons.
     static func connect(_ endpoint: Endpoint, group: any EventLoopGroup, budget: Budget,
-                        initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>) async throws(ProbeFailure) -> any Channel {
+                        initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>)
+        async throws(ProbeFailure) -> any Channel {
         let (timeout, _) = budget.connect("")
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(timeout)

@@ -11,7 +11,8 @@ public struct TLSHandshakeProbe: Probe {
         live: true,
         parameters: [
             ProbeParameter("connect", .string, required: true, summary: "ADDR:PORT to connect to (IPv6 as [ADDR]:PORT)"),
-            ProbeParameter("sni", .string, summary: "server name to send; 'none' sends no SNI (default: 'name', else the connect host if it is a name)"),
+            ProbeParameter("sni", .string,
+                           summary: "server name to send; 'none' sends no SNI (default: 'name', else the connect host if it is a name)"),
             ProbeParameter("name", .string, summary: "the host name the certificate must cover (default: the SNI)"),
             ProbeParameter("alpn", .list, summary: "ALPN protocols to offer (default h2,http/1.1)"),
             ProbeParameter("matrix", .list, summary: "names for the SNI matrix: one handshake per name with SNI, plus one without"),
@@ -28,7 +29,8 @@ public struct TLSHandshakeProbe: Probe {
             "valid_now": "whether the current time is within the leaf's validity",
             "self_signed": "whether the leaf is its own issuer",
             "sni": "the SNI sent, or 'none'",
-            "default_cert_covers": "with 'matrix': whether the certificate a client without SNI gets covers 'name' (or the first matrix name)",
+            "default_cert_covers":
+                "with 'matrix': whether the certificate a client without SNI gets covers 'name' (or the first matrix name)",
             "matrix": "with 'matrix': one entry per name: the subject and coverage with SNI, and without",
             "dry_run": "true when nothing was sent (dry_run)",
         ],
@@ -130,7 +132,8 @@ public struct TLSHandshakeProbe: Probe {
                                              : "a client checking '\(name)' rejects this certificate"))
             }
             if !leaf.validNow() {
-                evidence.append(Evidence(kind: "validity", text: "valid \(Format.iso8601(leaf.notBefore)) to \(Format.iso8601(leaf.notAfter))",
+                let validity = "valid \(Format.iso8601(leaf.notBefore)) to \(Format.iso8601(leaf.notAfter))"
+                evidence.append(Evidence(kind: "validity", text: validity,
                                          detail: "the certificate is not valid now"))
             }
             if !matrixNames.isEmpty {
@@ -140,7 +143,8 @@ public struct TLSHandshakeProbe: Probe {
                 if case .success(let info) = noSNI, let cert = info.leaf {
                     observations["default_cert_covers"] = .bool(cert.covers(checkName))
                     evidence.append(Evidence(kind: "default-certificate", text: Format.serverText(cert.line, limit: 600),
-                                             detail: "what a client without SNI gets; it \(cert.covers(checkName) ? "covers" : "does not cover") '\(checkName)'"))
+                                             detail: "what a client without SNI gets; it "
+                                                 + "\(cert.covers(checkName) ? "covers" : "does not cover") '\(checkName)'"))
                 } else if case .failure(let f) = noSNI {
                     evidence.append(Evidence(kind: "default-certificate", text: f.message,
                                              detail: "a client without SNI gets no certificate"))
