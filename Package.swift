@@ -43,7 +43,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
-        .testTarget(name: "PluginsTests", dependencies: ["Plugins", "Engine"]),
+        .testTarget(name: "PluginsTests", dependencies: ["Plugins", "Engine"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["Engine"], exclude: ["Fixtures", "Golden"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Plugins", "Engine"], exclude: ["Fixtures"]),
     ],

@@ -17,6 +17,11 @@ public enum BuiltinProbes {
 }
 
 /// The analyzers that read attached configs and logs before matching.
+/// Detection runs in this order and the first analyzer that recognises an input wins.
 public enum BuiltinAnalyzers {
-    public static let all: [any InputAnalyzer] = []
+    public static let all: [any InputAnalyzer] = [
+        NginxConfigAnalyzer(),
+        ApacheConfigAnalyzer(),
+        LogScanAnalyzer(),
+    ]
 }

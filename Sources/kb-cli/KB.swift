@@ -14,7 +14,7 @@ struct KB: AsyncParsableCommand {
             --playbooks DIR and KB_PLAYBOOK_PATH (colon-separated) add an organisation's own.
             """,
         version: "0.1.0",
-        subcommands: [Diagnose.self, Classify.self, Playbooks.self, Explain.self, Search.self, ProbeCommand.self]
+        subcommands: [Diagnose.self, Classify.self, Logs.self, Playbooks.self, Explain.self, Search.self, ProbeCommand.self]
     )
 }
 

@@ -139,6 +139,14 @@ public protocol FileAccess: Sendable {
     func read(_ path: String, limit: Int) throws(KBError) -> String
 }
 
+/// Lists a directory's entries so `include` globs can be expanded. A `FileAccess` that also conforms
+/// lets the config analyzers follow `include sites-enabled/*;`; without it, globs match only the files
+/// that were given as inputs or found in an `nginx -T` dump.
+public protocol DirectoryListing: Sendable {
+    /// The names (not paths) of the entries of `directory`, in any order.
+    func contents(ofDirectory directory: String) throws(KBError) -> [String]
+}
+
 /// Where a probe's log lines go; the CLI decides whether to show them.
 public protocol LogSink: Sendable {
     func log(_ level: LogLevel, _ message: String)

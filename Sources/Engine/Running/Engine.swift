@@ -22,10 +22,24 @@ public struct RunEnvironment: Sendable {
     }
 }
 
-/// Reads local files with a size limit.
-public struct LocalFiles: FileAccess {
+/// Reads local files with a size limit and lists directories (for include globs).
+public struct LocalFiles: FileAccess, DirectoryListing {
     public init() {}
-    public func read(_ path: String, limit: Int) throws(KBError) -> String { try TextFile.read(path, limit: limit) }
+    public func read(_ path: String, limit: Int) throws(KBError) -> String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw KBError(.inputUnreadable, "'\(path)' is a directory")
+        }
+        return try TextFile.read(path, limit: limit)
+    }
+
+    public func contents(ofDirectory directory: String) throws(KBError) -> [String] {
+        do {
+            return try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            throw KBError(.inputUnreadable, "cannot list '\(directory)'")
+        }
+    }
 }
 
 /// The rule engine: facts from input, ranking by signals, checks through probes, then a report.
@@ -57,7 +71,17 @@ public struct Engine: Sendable {
         for i in typed.indices where typed[i].kind == "text" || typed[i].kind == "auto" {
             typed[i].kind = analyzers.lazy.compactMap { $0.detect(typed[i]) }.first ?? "text"
         }
-        var facts = extractor.extract(typed, statements: statements)
+        // Symptoms and signals read the salient part of large inputs; analyzers read them whole.
+        var reducedNames: [String] = []
+        let salient = typed.map { input -> InputText in
+            let (text, lineMap) = Salience.reduce(input.text)
+            if lineMap != nil { reducedNames.append(input.name) }
+            return InputText(name: input.name, text: text, kind: input.kind, lineMap: lineMap)
+        }
+        var facts = extractor.extract(salient, statements: statements)
+        facts.inputs = salient
+        facts.remapLines()
+        facts.reducedInputs = reducedNames
         facts.target = target
         let context = environment.context(facts)
         for input in typed where input.kind != "text" {
@@ -145,7 +169,9 @@ public struct Engine: Sendable {
         return Report(protocol: ProtocolReport(verdict), status: status,
                       verdict: Self.verdictLine(status, verdict: verdict, top: diagnoses.first),
                       diagnoses: Array(diagnoses), facts: Self.summary(facts), next: Self.unique(next),
-                      notes: catalog.notes + knowledge.notes)
+                      notes: catalog.notes + knowledge.notes + facts.reducedInputs.map {
+                          "\($0) is large: only the lines near a 421 cue were matched (kb logs reads a whole log)"
+                      })
     }
 
     /// Ranks without running checks: what `kb playbooks test` and scoring use.

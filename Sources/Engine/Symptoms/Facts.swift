@@ -96,11 +96,20 @@ public struct InputText: Sendable, Hashable {
     public var text: String
     /// Detected or stated kind, e.g. "text", "nginx-config", "apache-config", "error-log", "mail-log".
     public var kind: String
+    /// Set when `text` holds only some lines of the original: the original line number of each line.
+    public var lineMap: [Int]?
 
-    public init(name: String, text: String, kind: String = "text") {
+    public init(name: String, text: String, kind: String = "text", lineMap: [Int]? = nil) {
         self.name = name
         self.text = text
         self.kind = kind
+        self.lineMap = lineMap
+    }
+
+    /// The line number in the original input of line `n` (1-based) of `text`.
+    public func originalLine(_ n: Int) -> Int {
+        guard let lineMap, n >= 1, n <= lineMap.count else { return n }
+        return lineMap[n - 1]
     }
 }
 
@@ -134,6 +143,8 @@ public struct Facts: Sendable {
     public var findings: [Finding]
     /// A live target was named, so live checks may run.
     public var target: Target?
+    /// Inputs too large to match whole; only their salient lines were read.
+    public var reducedInputs: [String] = []
 
     public init(
         inputs: [InputText] = [], text: String = "", protocolVerdict: ProtocolVerdict = ProtocolVerdict(value: .unknown, confidence: 0),
@@ -193,5 +204,30 @@ public struct Statements: Sendable {
         self.protocolValue = protocolValue
         self.stacks = stacks
         self.intermittent = intermittent
+    }
+}
+
+extension Facts {
+    /// Points every location into a reduced input back at the original line.
+    mutating func remapLines() {
+        var maps: [String: InputText] = [:]
+        for input in inputs where input.lineMap != nil && maps[input.name] == nil { maps[input.name] = input }
+        guard !maps.isEmpty else { return }
+        func fix(_ location: SourceLocation?) -> SourceLocation? {
+            guard var location, let input = maps[location.file] else { return location }
+            location.line = input.originalLine(location.line)
+            return location
+        }
+        func fix(_ evidence: Evidence) -> Evidence {
+            var e = evidence
+            e.location = fix(e.location)
+            return e
+        }
+        protocolVerdict.evidence = protocolVerdict.evidence.map(fix)
+        replies = replies.map { var r = $0; r.location = fix(r.location); return r }
+        stacks = stacks.mapValues(fix)
+        providers = providers.mapValues(fix)
+        signatures = signatures.mapValues(fix)
+        intermittentEvidence = intermittentEvidence.map(fix)
     }
 }

@@ -54,7 +54,7 @@ public struct TextMatchProbe: Probe {
                 if first == nil { first = String(text[r]) }
                 if evidence.count < 5 {
                     evidence.append(Evidence(kind: "line", text: text, detail: "matches '\(source)'",
-                                             location: SourceLocation(file: input.name, line: lineNumber, column: text.distance(from: text.startIndex, to: r.lowerBound) + 1)))
+                                             location: SourceLocation(file: input.name, line: input.originalLine(lineNumber), column: text.distance(from: text.startIndex, to: r.lowerBound) + 1)))
                 }
             }
         }
