@@ -8,6 +8,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
     ],
     targets: [
         .systemLibrary(
@@ -17,7 +21,19 @@ let package = Package(
             providers: [.apt(["libyaml-dev"])]
         ),
         .target(name: "Engine", dependencies: ["CYAML"]),
-        .target(name: "Plugins", dependencies: ["Engine"]),
+        .target(
+            name: "Plugins",
+            dependencies: [
+                "Engine",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "X509", package: "swift-certificates"),
+            ]
+        ),
         .executableTarget(
             name: "kb-cli",
             dependencies: [
@@ -29,6 +45,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "PluginsTests", dependencies: ["Plugins", "Engine"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["Engine"], exclude: ["Fixtures", "Golden"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Plugins", "Engine"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

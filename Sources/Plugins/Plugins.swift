@@ -6,6 +6,11 @@ public enum BuiltinProbes {
         TextMatchProbe.self,
         HTTPResponseProbe.self,
         SMTPReplyProbe.self,
+        DNSLookupProbe.self,
+        TLSHandshakeProbe.self,
+        HTTPRequestProbe.self,
+        HTTPCoalesceProbe.self,
+        SMTPSessionProbe.self,
     ]
 
     public static var registry: ProbeRegistry { ProbeRegistry(all) }
