@@ -11,18 +11,28 @@ extension KB {
                   kb diagnose "HTTP/2 421 Misdirected Request on static.example.com, refresh fixes it"
                   kb diagnose --file ticket.txt --format markdown
                   journalctl -u postfix | kb diagnose --file - --format json
+                  kb diagnose --target https://shop.example.com/ "customers get 421 since the update"
+                  kb diagnose --target https://b.example.com:8443/ --resolve b.example.com:8443:203.0.113.7 --origin 10.0.0.5:443
+                  kb diagnose --target smtp://mx.example.com --file bounce.txt
                 Exit codes: 0 no problem found, 1 problem diagnosed, 2 inconclusive, 64 usage error, 65 invalid data.
                 """
         )
 
         @OptionGroup var input: InputOptions
+        @OptionGroup var live: LiveOptions
         @OptionGroup var output: OutputOptions
         @OptionGroup var data: DataOptions
 
         func run() async throws {
             let engine = try data.loadEngine()
-            let inputs = try input.readInputs()
-            let report = await engine.diagnose(inputs, statements: input.statements)
+            let target = try live.parsedTarget()
+            // With a target, the text is optional: kb can go and look on its own.
+            let inputs = try input.readInputs(allowEmpty: target != nil)
+            var statements = input.statements
+            if let target, statements.protocolValue == nil {
+                statements.protocolValue = target.scheme.hasPrefix("http") ? .http : .smtp
+            }
+            let report = await engine.diagnose(inputs, statements: statements, target: target, environment: live.environment)
             print(ReportRenderer(style: output.style).render(report, as: output.format.report), terminator: "")
             throw ExitCode(report.status.exitCode)
         }

@@ -189,3 +189,47 @@ struct InputOptions: ParsableArguments {
         return String(decoding: data, as: UTF8.self)
     }
 }
+
+/// What to probe live; without `--target` nothing touches the network.
+struct LiveOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Probe this live: https://, http://, smtp://, smtps:// or submission:// URL. Without it nothing touches the network.",
+        valueName: "url"))
+    var target: String?
+
+    @Option(name: .long, help: ArgumentHelp("Pin an address as curl does: HOST:PORT:ADDR (repeatable).", valueName: "host:port:addr"))
+    var resolve: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("The server behind the proxy or CDN: ADDR[:PORT] (default port 443).", valueName: "addr"))
+    var origin: String?
+
+    @Option(name: .long, help: ArgumentHelp("Seconds a live probe may wait to connect and for each read.", valueName: "seconds"))
+    var timeout: Int = 5
+
+    func validate() throws {
+        for pin in resolve where pin.split(separator: ":", maxSplits: 2).count != 3 || Int(pin.split(separator: ":")[1]) == nil {
+            throw ValidationError("--resolve '\(pin)' must look like HOST:PORT:ADDR")
+        }
+        if target == nil && (!resolve.isEmpty || origin != nil) {
+            throw ValidationError("--resolve and --origin need a --target")
+        }
+        if !(1...120).contains(timeout) { throw ValidationError("--timeout must be between 1 and 120 seconds") }
+    }
+
+    func parsedTarget() throws -> Target? {
+        guard let target else { return nil }
+        var originValue = origin
+        if let o = origin, !o.hasSuffix("]"), !o.contains(":") || o.filter({ $0 == ":" }).count > 1 && !o.hasPrefix("[") {
+            originValue = o.contains(":") ? "[\(o)]:443" : "\(o):443"
+        }
+        switch Target.parse(target, resolve: resolve, origin: originValue) {
+        case .success(let t): return t
+        case .failure(let error): throw failUsage(error.message)
+        }
+    }
+
+    var environment: RunEnvironment {
+        let t = Duration.seconds(timeout)
+        return RunEnvironment(timeouts: Timeouts(connect: t, read: t, total: t * 4))
+    }
+}

@@ -12,6 +12,9 @@ extension KB {
                 Examples:
                   kb probe --list
                   kb probe text.match --param pattern=AH02032 --file error.log
+                  kb probe tls.handshake --host b.example.com --connect 203.0.113.7:443 --sni none
+                  kb probe http.request --connect 127.0.0.1:8443 --host b.example.com --sni a.example.com
+                  kb probe dns.lookup --param name=example.com --param type=A,MX --param server=127.0.0.1:5353
                 """
         )
 
@@ -19,6 +22,10 @@ extension KB {
         @Argument(help: "The probe id.") var id: String?
         @Option(name: .customLong("param"), help: ArgumentHelp("A parameter as name=value; repeatable.", valueName: "name=value"))
         var parameters: [String] = []
+        @Option(name: .long, help: ArgumentHelp("Shorthand for --param connect=ADDR:PORT.", valueName: "addr:port")) var connect: String?
+        @Option(name: .long, help: ArgumentHelp("Shorthand for --param sni=NAME ('none' sends no SNI).", valueName: "name")) var sni: String?
+        @Option(name: .long, help: ArgumentHelp("The host name: the probe's 'host' parameter, or 'name' where it has none.", valueName: "name")) var host: String?
+        @Option(name: .long, help: ArgumentHelp("Seconds to wait to connect and for each read.", valueName: "seconds")) var timeout: Int = 5
         @OptionGroup var input: InputOptions
 
         func validate() throws {
@@ -58,12 +65,21 @@ extension KB {
                 case .list: values[spec.name] = .list(raw.split(separator: ",").map(String.init))
                 }
             }
+            let names = Set(probe.description.parameters.map(\.name))
+            if let connect { values["connect"] = .string(connect) }
+            if let sni { values["sni"] = .string(sni) }
+            if let host { values[names.contains("host") ? "host" : "name"] = .string(host) }
+            for key in values.keys where !names.contains(key) {
+                throw failUsage("probe '\(id)' takes no '\(key)'; it takes \(names.sorted().joined(separator: ", "))")
+            }
             for spec in probe.description.parameters where spec.required && values[spec.name] == nil {
                 throw failUsage("probe '\(id)' needs --param \(spec.name)=…")
             }
             let inputs = try input.readInputs(allowEmpty: true)
             let facts = SymptomExtractor().extract(inputs, statements: input.statements)
-            let outcome = await probe.init().run(values, context: RunEnvironment().contextForCLI(facts))
+            let t = Duration.seconds(max(1, min(120, timeout)))
+            let environment = RunEnvironment(timeouts: Timeouts(connect: t, read: t, total: t * 4))
+            let outcome = await probe.init().run(values, context: environment.contextForCLI(facts))
             if let error = outcome.error {
                 print("error: \(Sanitizer.neutralize(error))")
                 throw ExitCode(Exit.inconclusive)

@@ -233,7 +233,8 @@ public struct Engine: Sendable {
             v["scheme"] = target.scheme
             v["target"] = target.url
             v["origin"] = target.origin
-            v["address"] = target.resolve.first.flatMap { $0.split(separator: ":", maxSplits: 2).last.map(String.init) }
+            v["address"] = target.pinnedAddress ?? target.host
+            v["connect"] = target.connect
         }
         v["status"] = facts.httpStatuses.first.map(String.init)
         v["enhanced"] = facts.enhancedCodes.first

@@ -192,6 +192,66 @@ public struct Target: Sendable, Hashable {
         self.resolve = resolve
         self.origin = origin
     }
+
+    /// The address a `--resolve HOST:PORT:ADDR` pins for this target's host and port, if any.
+    public var pinnedAddress: String? {
+        for pin in resolve {
+            let parts = pin.split(separator: ":", maxSplits: 2).map(String.init)
+            guard parts.count == 3, parts[0].lowercased() == host.lowercased(), Int(parts[1]) == port else { continue }
+            var addr = parts[2]
+            if addr.hasPrefix("["), addr.hasSuffix("]") { addr = String(addr.dropFirst().dropLast()) }
+            return addr
+        }
+        return nil
+    }
+
+    /// Where probes connect: the pinned address, else the host name (resolved by the probe), with the port.
+    public var connect: String {
+        let addr = pinnedAddress ?? host
+        return addr.contains(":") ? "[\(addr)]:\(port)" : "\(addr):\(port)"
+    }
+
+    /// Default ports of the schemes `--target` accepts.
+    public static let defaultPorts = ["https": 443, "http": 80, "smtp": 25, "smtps": 465, "submission": 587]
+
+    /// Parses `--target URL`: scheme, host and port; the message says what is wrong otherwise.
+    public static func parse(_ url: String, resolve: [String] = [], origin: String? = nil) -> Result<Target, KBError> {
+        guard let schemeEnd = url.range(of: "://") else {
+            return .failure(KBError(.invalidValue, "--target '\(url)' needs a scheme: https://, http://, smtp://, smtps:// or submission://"))
+        }
+        let scheme = url[..<schemeEnd.lowerBound].lowercased()
+        guard let defaultPort = defaultPorts[scheme] else {
+            return .failure(KBError(.invalidValue, "--target scheme '\(scheme)' is not one of https, http, smtp, smtps, submission"))
+        }
+        var authority = url[schemeEnd.upperBound...]
+        if let slash = authority.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { authority = authority[..<slash] }
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        var host = String(authority)
+        var port = defaultPort
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else {
+                return .failure(KBError(.invalidValue, "--target '\(url)' has an unclosed '['"))
+            }
+            host = String(authority[authority.index(after: authority.startIndex)..<close])
+            let rest = authority[authority.index(after: close)...]
+            if rest.hasPrefix(":") {
+                guard let p = Int(rest.dropFirst()), (1...65535).contains(p) else {
+                    return .failure(KBError(.invalidValue, "--target '\(url)' has an invalid port"))
+                }
+                port = p
+            }
+        } else if let colon = authority.lastIndex(of: ":") {
+            guard let p = Int(authority[authority.index(after: colon)...]), (1...65535).contains(p) else {
+                return .failure(KBError(.invalidValue, "--target '\(url)' has an invalid port"))
+            }
+            port = p
+            host = String(authority[..<colon])
+        }
+        guard !host.isEmpty, host.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
+            return .failure(KBError(.invalidValue, "--target '\(url)' has no valid host name"))
+        }
+        return .success(Target(url: url, scheme: scheme, host: host.lowercased(), port: port, resolve: resolve, origin: origin))
+    }
 }
 
 /// What the user stated on the command line; it outranks what the text suggests.
