@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Plugins
 
 extension KB {
     struct Diagnose: AsyncParsableCommand {
@@ -27,7 +28,8 @@ extension KB {
             let engine = try data.loadEngine()
             let target = try live.parsedTarget()
             // With a target, the text is optional: kb can go and look on its own.
-            let inputs = try input.readInputs(allowEmpty: target != nil)
+            var inputs = try input.readInputs(allowEmpty: target != nil)
+            if let target { inputs.append(await LiveSurvey.observe(target, environment: live.environment)) }
             var statements = input.statements
             if let target, statements.protocolValue == nil {
                 statements.protocolValue = target.scheme.hasPrefix("http") ? .http : .smtp

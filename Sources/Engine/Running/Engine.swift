@@ -111,11 +111,21 @@ public struct Engine: Sendable {
         var candidates = matcher.rank(catalog.playbooks, facts: facts)
         let variables = Self.variables(facts)
         // Checks run for the plausible candidates: those with evidence and of a protocol the text allows.
-        let plausible = candidates.indices.filter { candidates[$0].score > 0 }.prefix(maxDiagnoses + 2)
+        var plausible = Array(candidates.indices.filter { candidates[$0].score > 0 }.prefix(maxDiagnoses + 2))
+        // With a live target, the best playbooks of its protocol also get to look, even without text evidence:
+        // their live checks are what can say "healthy".
+        if facts.target != nil {
+            let proto = facts.protocolVerdict.value
+            for index in candidates.indices where plausible.count < maxDiagnoses + 2 && !plausible.contains(index)
+                && candidates[index].playbook.protocolValue == proto {
+                plausible.append(index)
+            }
+        }
         var checkResults: [String: [CheckResult]] = [:]
+        let cache = ProbeCache()
         for index in plausible {
             let candidate = candidates[index]
-            let results = await runChecks(candidate, facts: facts, variables: variables, environment: environment)
+            let results = await runChecks(candidate, facts: facts, variables: variables, environment: environment, cache: cache)
             checkResults[candidate.playbook.id] = results
             for result in results {
                 guard let check = candidate.playbook.checks.first(where: { $0.id == result.id }) else { continue }
@@ -228,6 +238,8 @@ public struct Engine: Sendable {
     public static func variables(_ facts: Facts) -> [String: String] {
         var v: [String: String] = [:]
         v["host"] = facts.target?.host ?? facts.hosts.first
+        // A second name, for checks that compare two hosts on one connection.
+        v["other"] = facts.hosts.first { $0 != v["host"] }
         if let target = facts.target {
             v["port"] = String(target.port)
             v["scheme"] = target.scheme
@@ -252,7 +264,7 @@ public struct Engine: Sendable {
     }
 
     func runChecks(_ candidate: Candidate, facts: Facts, variables: [String: String],
-                   environment: RunEnvironment) async -> [CheckResult] {
+                   environment: RunEnvironment, cache: ProbeCache = ProbeCache()) async -> [CheckResult] {
         let checks = candidate.playbook.checks
         let matchedSignals = Set(candidate.matches.map(\.signal))
         var results: [String: CheckResult] = [:]
@@ -274,7 +286,7 @@ public struct Engine: Sendable {
                 for check in ready {
                     group.addTask {
                         await self.run(check, facts: facts, variables: variables, matchedSignals: matchedSignals,
-                                       earlier: settled, environment: environment)
+                                       earlier: settled, environment: environment, cache: cache)
                     }
                 }
                 var out: [CheckResult] = []
@@ -287,7 +299,7 @@ public struct Engine: Sendable {
     }
 
     private func run(_ check: Check, facts: Facts, variables: [String: String], matchedSignals: Set<String>,
-                     earlier: [String: CheckResult], environment: RunEnvironment) async -> CheckResult {
+                     earlier: [String: CheckResult], environment: RunEnvironment, cache: ProbeCache) async -> CheckResult {
         func result(_ status: CheckStatus, _ reason: String?, observed: String? = nil, evidence: [Evidence] = [],
                     command: String? = nil) -> CheckResult {
             CheckResult(id: check.id, title: check.title, status: status, reason: reason, observed: observed,
@@ -333,7 +345,10 @@ public struct Engine: Sendable {
                 parameters[name] = .list(items)
             }
         }
-        let outcome = await probeType.init().run(parameters, context: environment.context(facts))
+        let settled = parameters
+        let outcome = await cache.outcome(probeID, settled) {
+            await probeType.init().run(settled, context: environment.context(facts))
+        }
         if let error = outcome.error {
             return result(.error, error, evidence: outcome.evidence, command: outcome.command)
         }
@@ -462,5 +477,20 @@ extension Template {
     /// Fills `{{variable}}` holes in free text such as manual instructions, leaving placeholders for missing values.
     static func fill(_ text: String, _ values: [String: String]) -> String {
         (try? Template(text))?.render(values) ?? text
+    }
+}
+
+/// Runs each distinct probe call once per diagnosis: several playbooks often ask the same question of a
+/// live target, and a server should see one request, not one per playbook.
+actor ProbeCache {
+    private var outcomes: [String: Task<ProbeOutcome, Never>] = [:]
+
+    func outcome(_ probe: String, _ parameters: [String: ProbeValue],
+                 run: @escaping @Sendable () async -> ProbeOutcome) async -> ProbeOutcome {
+        let key = probe + "|" + parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "|")
+        if let task = outcomes[key] { return await task.value }
+        let task = Task { await run() }
+        outcomes[key] = task
+        return await task.value
     }
 }

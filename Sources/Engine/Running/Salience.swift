@@ -7,7 +7,7 @@ public enum Salience {
     /// Inputs up to this size are read whole.
     public static let wholeLimit = 256 * 1024
     /// At most this many bytes of kept lines per input.
-    public static let keptLimit = 512 * 1024
+    public static let keptLimit = 256 * 1024
     static let context = 3
     static let head = 50
 
