@@ -10,6 +10,7 @@ public enum BuiltinProbes {
         TLSHandshakeProbe.self,
         HTTPRequestProbe.self,
         HTTPCoalesceProbe.self,
+        HTTPNodesProbe.self,
         SMTPSessionProbe.self,
     ]
 

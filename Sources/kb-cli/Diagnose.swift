@@ -26,7 +26,11 @@ extension KB {
 
         func run() async throws {
             let engine = try data.loadEngine()
-            let target = try live.parsedTarget()
+            var target = try live.parsedTarget()
+            if var t = target, t.scheme.hasPrefix("http") {
+                t.addresses = await LiveSurvey.addresses(t, environment: live.environment)
+                target = t
+            }
             // With a target, the text is optional: kb can go and look on its own.
             var inputs = try input.readInputs(allowEmpty: target != nil)
             if let target { inputs.append(await LiveSurvey.observe(target, environment: live.environment)) }

@@ -114,6 +114,8 @@ struct LiveBenchmark {
                 "--warmup", "2", "--runs", String(Self.runs), "--style", "basic", "--export-markdown", Self.out + "/hyperfine.md",
                 "-n", "openssl + curl (6 commands)", "bash \(script)",
                 "-n", "kb probe CLI (4 processes)", "bash \(kbScript)",
+                "-n", "kb diagnose --target (one process, all live checks)",
+                "\(Self.kb) diagnose --format json --target https://b.kb.test:\(stack.proxyPort)/ --resolve b.kb.test:\(stack.proxyPort):127.0.0.1 --origin 127.0.0.1:\(stack.originPort) 'customers get 421 since the update' || test $? -le 2",
             ], timeout: 600)
             summary += "hyperfine:\n" + output
         }

@@ -51,3 +51,29 @@ struct PlaybookCaseTests {
         }
     }
 }
+
+/// The published JSON Schema must keep up with what the loader accepts, or editors flag valid playbooks.
+@Suite("playbook JSON Schema")
+struct PlaybookSchemaTests {
+    func schema() throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Shipped.root + "/schema/playbook.schema.json"))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    func def(_ name: String) throws -> [String: Any] {
+        let defs = try #require(try schema()["$defs"] as? [String: Any])
+        return try #require(defs[name] as? [String: Any])
+    }
+
+    @Test func probesCausesStacksAndVariablesMatchTheLoader() throws {
+        let probeCheck = try def("probeCheck")
+        let probes = ((probeCheck["properties"] as? [String: Any])?["probe"] as? [String: Any])?["enum"] as? [String] ?? []
+        for id in BuiltinProbes.registry.ids { #expect(probes.contains(id), "schema lacks probe '\(id)'") }
+        let causes = Set(try def("cause")["enum"] as? [String] ?? [])
+        #expect(causes == Set(Causes.all.map(\.slug).filter { $0 != "unknown" }))
+        let stacks = Set(try def("stack")["enum"] as? [String] ?? [])
+        #expect(stacks == Set(Vocabulary.stacks))
+        let pattern = try def("templated")["pattern"] as? String ?? ""
+        for variable in Template.variables { #expect(pattern.contains(variable), "schema lacks {{\(variable)}}") }
+    }
+}

@@ -14,6 +14,7 @@ mkdir -p "$out"
 
 KB_INSTALL_BENCH=1 bash scripts/install-test-servers.sh >/dev/null
 swift build --build-tests >/dev/null
-KB_LIVE_BENCH="$runs" KB_LIVE_BENCH_OUT="$out" KB_BINARY="$(swift build --show-bin-path)/kb" \
+swift build -c release >/dev/null
+KB_LIVE_BENCH="$runs" KB_LIVE_BENCH_OUT="$out" KB_BINARY="$(swift build -c release --show-bin-path)/kb" \
     swift test --skip-build --filter 'LiveBenchmark' >"$out/test.log" 2>&1 || { cat "$out/test.log"; exit 1; }
 cat "$out/summary.txt"

@@ -25,7 +25,7 @@ struct PlaybookDecoder {
     static let remediationKeys = ["step", "detail", "stacks", "verify"]
     static let testKeys = ["name", "input", "stack", "intermittent", "protocol", "expect"]
     static let conditionKeys = ["live", "stack", "signal", "has"]
-    static let hasValues = ["host", "target", "origin"]
+    static let hasValues = ["host", "target", "origin", "addresses"]
     static let expectOps = ["not", "contains", "matches", "lt", "gt"]
 
     let context: PlaybookContext

@@ -9,7 +9,7 @@ public struct Template: Sendable, CustomStringConvertible {
 
     /// The variables a playbook may use; values come from the facts and the target.
     public static let variables: [String] = [
-        "host", "other", "port", "scheme", "target", "connect", "origin", "address", "status", "enhanced", "reply", "provider", "stack",
+        "host", "other", "addresses", "port", "scheme", "target", "connect", "origin", "address", "status", "enhanced", "reply", "provider", "stack",
     ]
 
     public let source: String

@@ -247,6 +247,11 @@ public struct Engine: Sendable {
             v["origin"] = target.origin
             v["address"] = target.pinnedAddress ?? target.host
             v["connect"] = target.connect
+            // ADDR:PORT of each resolved address, for checks that ask every node; a list parameter splits it.
+            if !target.addresses.isEmpty {
+                v["addresses"] = target.addresses.map { $0.contains(":") ? "[\($0)]:\(target.port)" : "\($0):\(target.port)" }
+                    .joined(separator: ",")
+            }
         }
         v["status"] = facts.httpStatuses.first.map(String.init)
         v["enhanced"] = facts.enhancedCodes.first
@@ -340,7 +345,8 @@ public struct Engine: Sendable {
                         let missing = t.variablesUsed.first { variables[$0] == nil } ?? "?"
                         return result(.skipped, "no value for '{{\(missing)}}' in the input")
                     }
-                    items.append(text)
+                    // A list variable such as {{addresses}} spreads into several items.
+                    items += t.variablesUsed == ["addresses"] ? text.split(separator: ",").map(String.init) : [text]
                 }
                 parameters[name] = .list(items)
             }
@@ -385,6 +391,8 @@ public struct Engine: Sendable {
             switch need {
             case "target" where facts.target == nil: return "needs a --target"
             case "origin" where facts.target?.origin == nil: return "needs --origin"
+            case "addresses" where (facts.target?.addresses.count ?? 0) < 2:
+                return "the name has fewer than two addresses to compare"
             case "host" where variables["host"] == nil: return "no host name in the input"
             default: continue
             }

@@ -183,6 +183,8 @@ public struct Target: Sendable, Hashable {
     public var resolve: [String]
     /// The server behind a proxy or CDN, ADDR[:PORT].
     public var origin: String?
+    /// Every address the name resolved to, so checks can ask each one separately.
+    public var addresses: [String] = []
 
     public init(url: String, scheme: String, host: String, port: Int, resolve: [String] = [], origin: String? = nil) {
         self.url = url
