@@ -77,3 +77,42 @@ struct PlaybookSchemaTests {
         for variable in Template.variables { #expect(pattern.contains(variable), "schema lacks {{\(variable)}}") }
     }
 }
+
+/// Attachments alone, as support staff get them: configs and logs, no pasted error text.
+@Suite("diagnosis from configs and logs alone")
+struct AttachmentDiagnosisTests {
+    func input(_ relative: String) throws -> InputText {
+        let path = Shipped.root + "/Tests/PluginsTests/Fixtures/" + relative
+        return InputText(name: relative, text: try String(contentsOfFile: path, encoding: .utf8))
+    }
+
+    @Test func upstreamSNIMissingFromAnNginxDumpAndAnApacheErrorLog() async throws {
+        let engine = try Shipped.engine()
+        let report = await engine.diagnose([try input("golden/nginx-T.txt"), try input("golden/error.log")])
+        #expect(report.status == .problem)
+        #expect(report.protocol.value == "http")
+        let top = try #require(report.diagnoses.first)
+        #expect(top.cause == "upstream-sni-missing")
+        // The verdict rests on the analyzers' findings, each pointing at its file and line.
+        let findings = top.signals.filter { $0.kind == "finding" }
+        #expect(!findings.isEmpty, "\(top.signals.map(\.signal))")
+        #expect(report.facts.findings.contains { $0.id == "nginx.proxy-ssl-server-name-off" && $0.location != nil })
+    }
+
+    @Test func smtpCausesFromAPostfixLogAlone() async throws {
+        let engine = try Shipped.engine()
+        let mixed = await engine.diagnose([try input("logs/postfix.log")])
+        #expect(mixed.status == .problem)
+        #expect(mixed.protocol.value == "smtp")
+        #expect(!mixed.diagnoses.isEmpty && mixed.diagnoses.allSatisfy { $0.protocol == "smtp" })
+
+        let log = """
+            Nov 22 09:14:02 relay postfix/smtp[3310]: 9A1B2C3D4E: to=<ops@partner.example>, relay=none, delay=31, \
+            delays=30/0.01/0.5/0, dsn=4.7.0, status=deferred (host mx1.partner.example[198.51.100.25] refused to talk \
+            to me: 421 4.7.0 mx1.partner.example Error: too many connections from 203.0.113.9)
+            """
+        let concurrency = await engine.diagnose([InputText(name: "mail.log", text: log)])
+        #expect(concurrency.diagnoses.first?.cause == "smtp-concurrency", "\(concurrency.diagnoses.map(\.cause))")
+        #expect(concurrency.facts.inputs.first?.hasSuffix("(mail-log)") == true, "\(concurrency.facts.inputs)")
+    }
+}
