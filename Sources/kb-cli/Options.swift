@@ -218,9 +218,17 @@ struct LiveOptions: ParsableArguments {
 
     func parsedTarget() throws -> Target? {
         guard let target else { return nil }
+        // ADDR, [V6] or a bare IPv6 address get the default port 443; ADDR:PORT and [V6]:PORT stay as given.
         var originValue = origin
-        if let o = origin, !o.hasSuffix("]"), !o.contains(":") || o.filter({ $0 == ":" }).count > 1 && !o.hasPrefix("[") {
-            originValue = o.contains(":") ? "[\(o)]:443" : "\(o):443"
+        if let o = origin {
+            let colons = o.filter { $0 == ":" }.count
+            if o.hasPrefix("[") {
+                if !o.contains("]:") { originValue = o + ":443" }
+            } else if colons == 0 {
+                originValue = o + ":443"
+            } else if colons > 1 {
+                originValue = "[\(o)]:443"
+            }
         }
         switch Target.parse(target, resolve: resolve, origin: originValue) {
         case .success(let t): return t
