@@ -154,7 +154,8 @@ public struct ReportRenderer: Sendable {
             out.append("- `\(code(s.matched))`" + (s.note.map { ": \(md($0))" } ?? ""))
         }
         for c in d.checks where c.status == .fail {
-            out.append("- \(md(c.title)): \(md(c.reason ?? "confirmed"))")
+            out.append("- \(md(c.title)): \(md(c.reason ?? "confirmed"))"
+                + (c.live ? c.command.map { " (to see it yourself: `\(code($0))`)" } ?? "" : ""))
         }
         if report.status == .inconclusive {
             out.append("")

@@ -30,6 +30,8 @@ public struct CheckResult: Sendable, Codable {
     public var command: String?
     public var probe: String?
     public var required: Bool
+    /// Whether the check looked at a live system (its command reproduces what kb saw there).
+    public var live: Bool = false
 }
 
 public struct RemediationItem: Sendable, Codable {

@@ -308,7 +308,8 @@ public struct Engine: Sendable {
         func result(_ status: CheckStatus, _ reason: String?, observed: String? = nil, evidence: [Evidence] = [],
                     command: String? = nil) -> CheckResult {
             CheckResult(id: check.id, title: check.title, status: status, reason: reason, observed: observed,
-                        evidence: evidence, command: command, probe: check.probe, required: check.required)
+                        evidence: evidence, command: command, probe: check.probe, required: check.required,
+                        live: Self.isLive(check.probe, registry))
         }
         if let reason = unmet(check.when, facts: facts, variables: variables, matchedSignals: matchedSignals) {
             return result(.skipped, reason)
