@@ -63,6 +63,23 @@ struct CLILiveTests {
         #expect(fixedStatus == 0)
     }
 
+    @Test func hostDifferentFromSNIIsSNIHostMismatchWhenTheTargetItselfIsFine() async throws {
+        let stack = try WebStack()
+        defer { stack.remove() }
+        try await stack.start()
+        let port = stack.originPort
+        // What the user pasted: curl to one name with another name's Host, straight at Apache.
+        let pasted = "curl -sk --resolve a.kb.test:\(port):127.0.0.1 -H 'Host: b.kb.test' https://a.kb.test:\(port)/ "
+            + "returns 421 Misdirected Request, Apache logs AH02032 provided via SNI and hostname b.kb.test provided via HTTP"
+        let (report, status) = try diagnose(["--target", "https://b.kb.test:\(port)/", "--resolve", "b.kb.test:\(port):127.0.0.1", pasted])
+        #expect(status == 1, "\(summary(report))")
+        let top = (report["diagnoses"] as? [[String: Any]])?.first
+        #expect(top?["cause"] as? String == "sni-host-mismatch", "\(summary(report))")
+        // kb asked the server the right way (SNI = Host) and it answered: the fault is the client's request.
+        let live = (top?["checks"] as? [[String: Any]] ?? []).first { $0["id"] as? String == "live-target" }
+        #expect(live?["status"] as? String == "pass", "\(summary(report))")
+    }
+
     @Test func postfixConnectionLimitIsSMTPConcurrency() async throws {
         let server = try PostfixServer()
         defer { server.remove() }
