@@ -79,7 +79,7 @@ extension KB {
             let facts = SymptomExtractor().extract(inputs, statements: input.statements)
             let t = Duration.seconds(max(1, min(120, timeout)))
             let environment = RunEnvironment(timeouts: Timeouts(connect: t, read: t, total: t * 4))
-            let outcome = await probe.init().run(values, context: environment.contextForCLI(facts))
+            let outcome = await probe.init().run(values, context: environment.context(facts))
             if let error = outcome.error {
                 print("error: \(Sanitizer.neutralize(error))")
                 throw ExitCode(Exit.inconclusive)
@@ -90,11 +90,5 @@ extension KB {
             }
             if let c = outcome.command { print("rerun: \(Sanitizer.neutralize(c))") }
         }
-    }
-}
-
-extension RunEnvironment {
-    func contextForCLI(_ facts: Facts) -> ProbeContext {
-        ProbeContext(facts: facts, files: files, timeouts: timeouts, byteLimit: byteLimit, logger: logger, services: services)
     }
 }

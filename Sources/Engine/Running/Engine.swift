@@ -17,7 +17,8 @@ public struct RunEnvironment: Sendable {
         self.services = services
     }
 
-    func context(_ facts: Facts) -> ProbeContext {
+    /// The context a probe runs with: these services around the facts it reads.
+    public func context(_ facts: Facts) -> ProbeContext {
         ProbeContext(facts: facts, files: files, timeouts: timeouts, byteLimit: byteLimit, logger: logger, services: services)
     }
 }

@@ -9,15 +9,13 @@ public enum LiveSurvey {
     /// Resolves the target's name (unless `--resolve` pins it) so checks can ask each address separately.
     public static func addresses(_ target: Target, environment: RunEnvironment) async -> [String] {
         if let pinned = target.pinnedAddress { return [pinned] }
-        let context = ProbeContext(facts: Facts(target: target), files: environment.files, timeouts: environment.timeouts,
-                                   byteLimit: environment.byteLimit, logger: environment.logger, services: environment.services)
+        let context = environment.context(Facts(target: target))
         let outcome = await DNSLookupProbe().run(["name": .string(target.host)], context: context)
         return outcome.observations["addresses"]?.listValue.filter { !$0.isEmpty } ?? []
     }
 
     public static func observe(_ target: Target, environment: RunEnvironment) async -> InputText {
-        let context = ProbeContext(facts: Facts(target: target), files: environment.files, timeouts: environment.timeouts,
-                                   byteLimit: environment.byteLimit, logger: environment.logger, services: environment.services)
+        let context = environment.context(Facts(target: target))
         let outcome: ProbeOutcome
         switch target.scheme {
         case "https", "http":
