@@ -90,8 +90,10 @@ public struct KBError: Error, Sendable, CustomStringConvertible {
     /// `path:line:column: error: message`, then the source line and a caret under the column.
     public var description: String {
         var out = ""
+        // Messages quote values from playbooks, configs and paths: neutralised here, once, for every caller.
+        let message = Sanitizer.neutralize(self.message)
         if let location {
-            out = "\(location): error: \(message)"
+            out = "\(Sanitizer.neutralize(location.description)): error: \(message)"
         } else {
             out = "error: \(message)"
         }
