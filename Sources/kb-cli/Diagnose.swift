@@ -15,7 +15,7 @@ extension KB {
                   kb diagnose --target https://shop.example.com/ "customers get 421 since the update"
                   kb diagnose --target https://b.example.com:8443/ --resolve b.example.com:8443:203.0.113.7 --origin 10.0.0.5:443
                   kb diagnose --target smtp://mx.example.com --file bounce.txt
-                Exit codes: 0 no problem found, 1 problem diagnosed, 2 inconclusive, 64 usage error, 65 invalid data.
+                Exit codes: 0 no problem found, 1 problem diagnosed, 2 inconclusive, 3 not a 421 (the input shows another error code), 64 usage error, 65 invalid data.
                 """
         )
 

@@ -8,7 +8,8 @@ struct KB: AsyncParsableCommand {
         commandName: "kb",
         abstract: "Tell which 421 it is (HTTP, SMTP or FTP), why it happens and how to fix it.",
         discussion: """
-            Exit codes: 0 no problem found, 1 problem diagnosed, 2 inconclusive, 64 usage error, \
+            Exit codes: 0 no problem found, 1 problem diagnosed, 2 inconclusive, 3 not a 421 (another error code), \
+            64 usage error, \
             65 invalid playbook, article or input data.
             Data: built-in playbooks and articles are found next to the kb executable or in KB_DATA_DIR; \
             --playbooks DIR and KB_PLAYBOOK_PATH (colon-separated) add an organisation's own.

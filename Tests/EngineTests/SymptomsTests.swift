@@ -475,7 +475,8 @@ struct SymptomsTests {
         let start = Date()
         let f = facts(text)
         let elapsed = Date().timeIntervalSince(start)
-        #expect(elapsed < 3, "1 MB took \(elapsed) s")
+        // A hang detector, not a speed test: speed is measured in bench/ on a release build.
+        #expect(elapsed < 30, "1 MB took \(elapsed) s")
         #expect(f.hosts.count <= 50)
         #expect(f.replies.count <= 4_000)
 
@@ -483,7 +484,7 @@ struct SymptomsTests {
         let start2 = Date()
         _ = facts(oneLine)
         let elapsed2 = Date().timeIntervalSince(start2)
-        #expect(elapsed2 < 3, "one 1 MB line took \(elapsed2) s")
+        #expect(elapsed2 < 30, "one 1 MB line took \(elapsed2) s")
     }
 
     @Test(arguments: [

@@ -448,7 +448,8 @@ extension YAMLNode.Kind {
         let elapsed = clock.now - start
         #expect(error?.code == .yamlLimit)
         #expect(error?.message == bomb.message)
-        #expect(elapsed < .seconds(2), "took \(elapsed)")
+        // A hang detector with room for a loaded machine; speed is measured in bench/.
+        #expect(elapsed < .seconds(20), "took \(elapsed)")
     }
 
     @Test func depthErrorIsAtTheCollectionTooDeep() throws {

@@ -13,6 +13,9 @@ public struct Playbook: Sendable {
     public var article: String
     public var summary: String
     public var threshold: Double
+    /// Other codes this cause also shows as (an SNI mismatch behind a CDN seen as 403, greylisting as 451):
+    /// on input that shows one of them and no 421, the cause is listed as related.
+    public var relatedCodes: [Int] = []
     public var signals: [Signal]
     public var checks: [Check]
     public var remediation: [RemediationStep]

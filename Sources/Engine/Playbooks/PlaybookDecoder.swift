@@ -17,7 +17,7 @@ public struct PlaybookContext: Sendable {
 struct PlaybookDecoder {
     static let formatVersion = "playbook/1"
     static let topKeys = ["kb", "id", "title", "protocol", "cause", "stacks", "article", "summary", "threshold",
-                          "signals", "checks", "remediation", "tests"]
+                          "related-codes", "signals", "checks", "remediation", "tests"]
     static let matcherKeys = ["text", "any", "status", "reply", "enhanced", "phase", "stack", "provider", "signature",
                               "intermittent", "http-version", "finding", "file-kind"]
     static let signalKeys = ["id", "weight", "note"] + matcherKeys
@@ -101,6 +101,14 @@ struct PlaybookDecoder {
             }
             threshold = value
         }
+        var relatedCodes: [Int] = []
+        if let node = f["related-codes"]?.value, let items = reader.scalarList(node, "'related-codes'") {
+            for (value, item) in items {
+                if let code = Int(value), (400...599).contains(code), code != 421 { relatedCodes.append(code) } else {
+                    reader.error(.invalidValue, "'\(value)' is not an error code other than 421 (400 to 599)", at: item)
+                }
+            }
+        }
         let signals = f["signals"].map { decodeSignals($0.value) } ?? []
         let signalIDs = Set(signals.map(\.id))
         let checks = f["checks"].map { decodeChecks($0.value, signalIDs: signalIDs) } ?? []
@@ -123,7 +131,7 @@ struct PlaybookDecoder {
         }
         guard reader.errors.isEmpty else { return nil }
         return Playbook(id: id, title: title, protocolValue: proto, cause: cause, stacks: stacks, article: article,
-                        summary: summary, threshold: threshold, signals: signals, checks: checks,
+                        summary: summary, threshold: threshold, relatedCodes: relatedCodes, signals: signals, checks: checks,
                         remediation: remediation, tests: tests, source: reader.location(root), replaces: nil)
     }
 

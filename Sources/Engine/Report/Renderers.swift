@@ -67,9 +67,13 @@ public struct ReportRenderer: Sendable {
         case .problem: statusWord = style.red("problem")
         case .healthy: statusWord = style.green("healthy")
         case .inconclusive: statusWord = style.yellow("inconclusive")
+        case .not421: statusWord = style.cyan("not-421")
         }
         out.append(style.bold(clean(report.verdict)))
         out.append("status: \(statusWord)")
+        if report.status == .not421 {
+            out.append("codes seen: " + clean(report.codes.others.map(\.label).joined(separator: ", ")) + "; no 421")
+        }
         let p = report.protocol
         out.append("protocol: \(p.value) (\(percent(p.confidence)) confident)")
         for e in p.evidence.prefix(5) {
@@ -78,6 +82,7 @@ public struct ReportRenderer: Sendable {
         for (i, d) in report.diagnoses.enumerated() {
             out.append("")
             if i == 0, d.tentative == true { out.append("possible causes (none has enough evidence yet):") }
+            if i == 0, d.related == true { out.append("related 421 causes that can also show as this code:") }
             out.append(style.bold("\(i + 1). \(clean(d.title))") + "  [\(clean(d.cause)), score \(fmt(d.score)), \(percent(d.confidence))]"
                 + (d.tentative == true ? " tentative" : ""))
             out.append("   playbook \(clean(d.playbook))" + (d.replaces.map { " (replaces the built-in one from \(clean($0)))" } ?? ""))
@@ -127,6 +132,23 @@ public struct ReportRenderer: Sendable {
     /// A reply a support agent can paste into a ticket: what it is, why, numbered steps, how to verify.
     public func markdown(_ report: Report) -> String {
         var out: [String] = []
+        if report.status == .not421 {
+            let codes = report.codes.others.prefix(3).map { "**\(md($0.label))**" }.joined(separator: ", ")
+            out.append("## This is not a 421 error")
+            out.append("")
+            out.append("What you sent shows \(codes), and nothing of a 421. The fixes for a 421 would not help here.")
+            if !report.diagnoses.isEmpty {
+                out.append("")
+                out.append("Some causes of a 421 can also show as this code:")
+                out.append("")
+                for d in report.diagnoses { out.append("- \(md(d.title)) (`\(code(d.cause))`)") }
+            }
+            out.append("")
+            out.append("What would help next:")
+            out.append("")
+            for (i, n) in report.next.enumerated() { out.append("\(i + 1). \(md(n))") }
+            return out.joined(separator: "\n") + "\n"
+        }
         guard let d = report.diagnoses.first, report.status != .healthy, d.tentative != true else {
             out.append("## \(md(report.verdict))")
             out.append("")

@@ -6,6 +6,8 @@ public enum ReportStatus: String, Sendable, Codable {
     case healthy
     /// Not enough to tell, or a needed check could not run.
     case inconclusive
+    /// The input shows another error and nothing of a 421.
+    case not421 = "not-421"
 
     /// Exit codes are a documented contract (README and docs/report-json.md).
     public var exitCode: Int32 {
@@ -13,6 +15,7 @@ public enum ReportStatus: String, Sendable, Codable {
         case .healthy: return 0
         case .problem: return 1
         case .inconclusive: return 2
+        case .not421: return 3
         }
     }
 }
@@ -68,6 +71,8 @@ public struct Diagnosis: Sendable, Codable {
     public var protocolNote: String?
     /// Set when no cause reached its threshold and this is only one of the leading hypotheses.
     public var tentative: Bool?
+    /// Set on a not-421 report: this cause also shows as the code the input has (its playbook says so).
+    public var related: Bool?
 }
 
 public struct ProtocolReport: Sendable, Codable {
@@ -110,6 +115,8 @@ public struct Report: Sendable, Codable {
     /// One line that says what kb concluded.
     public var verdict: String
     public var diagnoses: [Diagnosis]
+    /// Which codes the input shows: the 421 cues found and the other error codes.
+    public var codes: CodeCensus
     public var facts: FactsSummary
     /// What would decide it, when inconclusive.
     public var next: [String]

@@ -91,6 +91,7 @@ public struct Engine: Sendable {
             }
         }
         facts.fileKinds = Array(Set(typed.map(\.kind))).sorted()
+        facts.census = CodeCensus(facts)
         if let target {
             facts.hosts.removeAll { $0 == target.host }
             facts.hosts.insert(target.host, at: 0)
@@ -141,6 +142,9 @@ public struct Engine: Sendable {
     public func diagnose(_ facts: Facts, environment: RunEnvironment = RunEnvironment()) async -> Report {
         let (candidates, checkResults) = await evaluate(facts, environment: environment)
         let variables = Self.variables(facts)
+        if facts.census.isNot421 {
+            return not421Report(facts, candidates: candidates, checks: checkResults, variables: variables)
+        }
         let reported = candidates.filter(\.reported).prefix(maxDiagnoses)
         var diagnoses = reported.map { diagnosis($0, facts: facts, checks: checkResults[$0.playbook.id] ?? [], variables: variables) }
         // Nothing is certain enough: the leading hypotheses still help a person decide what to ask for,
@@ -195,12 +199,50 @@ public struct Engine: Sendable {
             }
         }
 
+        var verdictLine = Self.verdictLine(status, verdict: verdict, top: diagnoses.first)
+        if status == .inconclusive, !facts.census.shows421, facts.target == nil, facts.findings.isEmpty {
+            // Nothing in the input is a 421 or another error: say so rather than call it a 421.
+            verdictLine = diagnoses.isEmpty || verdict.value == .unknown
+                ? "no error code in the input: not enough evidence to tell whether it is a 421"
+                : "no error code in the input; if it is a \(verdict.value.rawValue.uppercased()) 421, the likeliest cause is: \(diagnoses[0].title)"
+        }
         return Report(protocol: ProtocolReport(verdict), status: status,
-                      verdict: Self.verdictLine(status, verdict: verdict, top: diagnoses.first),
-                      diagnoses: Array(diagnoses), facts: Self.summary(facts), next: Self.unique(next),
+                      verdict: verdictLine,
+                      diagnoses: Array(diagnoses), codes: facts.census, facts: Self.summary(facts), next: Self.unique(next),
                       notes: catalog.notes + knowledge.notes + facts.reducedInputs.map {
                           "\($0) is large: only the lines near a 421 cue were matched (kb logs reads a whole log)"
                       })
+    }
+
+    /// The input shows another error and nothing of a 421: say so first, and list only the causes whose
+    /// playbooks declare that they also show as one of the codes seen.
+    func not421Report(_ facts: Facts, candidates: [Candidate], checks: [String: [CheckResult]],
+                      variables: [String: String]) -> Report {
+        let census = facts.census
+        let seen = Set(census.others.compactMap { Int($0.code) })
+        let related = candidates.filter { $0.reported && !seen.isDisjoint(with: $0.playbook.relatedCodes) }
+            .prefix(maxDiagnoses)
+            .map { candidate -> Diagnosis in
+                var d = diagnosis(candidate, facts: facts, checks: checks[candidate.playbook.id] ?? [], variables: variables)
+                d.related = true
+                return d
+            }
+        let shown = census.others.prefix(3).map(\.label).joined(separator: ", ")
+        var next = ["kb answers for 421 replies; if a 421 was also seen, paste that message with the lines around it"]
+        if let first = census.others.first, first.protocol == "http", Int(first.code) != nil {
+            next.append("for the \(first.code) itself, the server's error log at the time of the request names its cause")
+        } else if let first = census.others.first, Int(first.code) != nil {
+            next.append("for the \(first.code) itself, the full bounce or session log names its cause")
+        }
+        var verdict = facts.protocolVerdict
+        if let first = census.others.first, let proto = WireProtocol(rawValue: first.protocol), verdict.value != proto {
+            verdict.value = proto
+            verdict.confidence = max(verdict.confidence, 0.5)
+        }
+        return Report(protocol: ProtocolReport(verdict), status: .not421,
+                      verdict: "not a 421: the input shows \(shown)" + (related.isEmpty ? "" : "; a 421 cause can also show as this code"),
+                      diagnoses: Array(related), codes: census, facts: Self.summary(facts), next: next,
+                      notes: catalog.notes + knowledge.notes)
     }
 
     /// Ranks without running checks: what `kb playbooks test` and scoring use.
@@ -226,6 +268,7 @@ public struct Engine: Sendable {
         switch status {
         case .problem: return "\(name): \(top?.title ?? "diagnosed")"
         case .healthy: return "no problem found: the checks that ran all passed"
+        case .not421: return "not a 421"
         case .inconclusive:
             if let top, top.tentative == true { return "\(name): not enough evidence to be sure; the likeliest cause is: \(top.title)" }
             if let top { return "\(name): probably \(top.title), but a needed check could not run" }

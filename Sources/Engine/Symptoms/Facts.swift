@@ -145,6 +145,8 @@ public struct Facts: Sendable {
     public var target: Target?
     /// Inputs too large to match whole; only their salient lines were read.
     public var reducedInputs: [String] = []
+    /// Which codes the input shows: a 421, other errors, or none.
+    public var census = CodeCensus()
 
     public init(
         inputs: [InputText] = [], text: String = "", protocolVerdict: ProtocolVerdict = ProtocolVerdict(value: .unknown, confidence: 0),
