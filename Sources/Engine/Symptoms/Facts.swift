@@ -79,14 +79,23 @@ public struct Finding: Sendable, Hashable, Codable {
     public var id: String
     public var message: String
     public var location: SourceLocation?
-    /// The config or log line it points at, as found.
+    /// The config or log line it points at, neutralised and at most `excerptLimit` characters: a report
+    /// points at a line, it does not carry a file.
     public var excerpt: String?
+
+    public static let excerptLimit = 160
 
     public init(id: String, message: String, location: SourceLocation? = nil, excerpt: String? = nil) {
         self.id = id
         self.message = message
         self.location = location
-        self.excerpt = excerpt
+        self.excerpt = excerpt.map(Self.shortExcerpt)
+    }
+
+    /// One neutralised line of at most `excerptLimit` characters, ending in '…' when cut.
+    public static func shortExcerpt(_ text: String) -> String {
+        let line = Sanitizer.neutralize(text)
+        return line.count > excerptLimit ? String(line.prefix(excerptLimit - 1)) + "…" : line
     }
 }
 

@@ -154,8 +154,9 @@ enum ConfigGlob {
     }
 
     /// Expands an absolute pattern with directory listings, sorted as glob(3) sorts. Returns nil when the
-    /// pattern needs a listing that cannot be had (no lister, or the directory cannot be listed).
-    static func expand(_ pattern: String, lister: (any DirectoryListing)?, limit: Int) -> [String]? {
+    /// pattern needs a listing that cannot be had (no lister, or the directory cannot be listed), and throws
+    /// the lister's `outsideRoots` error when the directory is not one the user allowed.
+    static func expand(_ pattern: String, lister: (any DirectoryListing)?, limit: Int) throws(KBError) -> [String]? {
         let parts = pattern.split(separator: "/", omittingEmptySubsequences: true)
         var current: [String] = [pattern.hasPrefix("/") ? "" : "."]
         for (index, part) in parts.enumerated() {
@@ -169,7 +170,13 @@ enum ConfigGlob {
                 listedAny = false
                 for dir in current {
                     let listed = dir == "" ? "/" : dir
-                    guard let names = try? lister.contents(ofDirectory: listed) else { continue }
+                    let names: [String]
+                    do {
+                        names = try lister.contents(ofDirectory: listed)
+                    } catch {
+                        if error.code == .outsideRoots { throw error }
+                        continue
+                    }
                     listedAny = true
                     for name in names.sorted() where matchComponent(part, Substring(name)) {
                         next.append(dir == "" ? "/" + name : dir + "/" + name)
