@@ -15,8 +15,8 @@ extension CLI {
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
@@ -201,7 +201,7 @@ struct ConfinementCLITests {
     @Test func aNonYAMLFileIsNotEchoed() throws {
         let dir = try Scratch()
         defer { dir.remove() }
-        let line = "x: y: " + String(repeating: "z", count: 4000) + Self.marker + "\u{1B}]0;title\u{07}\u{1B}[2J"
+        let line = "x: y: " + String(repeating: "z", count: 4000) + Self.marker
         try dir.file("broken.yaml", line + "\n")
         let run = try CLI.run(["playbooks", "validate", dir.path], within: 60)
         #expect(run.result.status == 65)

@@ -233,15 +233,17 @@ struct DataDirectoryTests {
         defer { dir.remove() }
         let fifo = try dir.fifo("wait.yaml")
         let loader = PlaybookLoader(context: PlaybookContext(probes: ProbeRegistry([]), articles: []))
-        let outcome = finished(within: 5) { () -> [String] in
-            do {
-                _ = try loader.load([PlaybookSource(path: dir.path, builtin: false)])
-                return []
-            } catch {
-                return error.errors.map(\.message)
-            }
-        }
+        let outcome = finished(within: 5) { Self.loadErrors(loader, dir.path) }
         #expect(outcome == ["'\(fifo)' is not a regular file; to read standard input, give '-' and pipe the text in"])
+    }
+
+    static func loadErrors(_ loader: PlaybookLoader, _ path: String) -> [String] {
+        do {
+            _ = try loader.load([PlaybookSource(path: path, builtin: false)])
+            return []
+        } catch {
+            return error.errors.map(\.message)
+        }
     }
 
     /// The line under an error is cut to a window around the caret and neutralised; the caret stays under

@@ -91,7 +91,8 @@ struct ConfinementTests {
         defer { dir.remove(); secret.remove() }
         let target = try secret.file("history", "server { listen 443 ssl; server_name leaked-marker.example; }\n")
         let path = try dir.file("nginx.conf", "http {\n    include sites-enabled/*;\n}\n")
-        try dir.file("sites-available/shop", "server {\n    listen 443 ssl;\n    server_name shop.example.com;\n}\n")
+        try dir.file("sites-available/shop", "server {\n    listen 443 ssl;\n    server_name shop.example.com;\n"
+            + "    location / { proxy_pass https://127.0.0.1:8443; }\n}\n")
         try dir.link("sites-enabled/shop", to: "../sites-available/shop")
         let evil = try dir.link("sites-enabled/zz-evil", to: target)
         let main = InputText(name: path, text: try String(contentsOfFile: path, encoding: .utf8), kind: "nginx-config")
@@ -99,7 +100,7 @@ struct ConfinementTests {
         let out = try #require(findings.first { $0.id == "nginx.include-outside" })
         #expect(out.message == Self.outside + ": '\(evil)'; to follow it, add --config-root DIR for the directory that holds it")
         #expect(out.location?.line == 2)
-        // The file inside was read: its server is what the no-default-server rule looks at.
+        // The file inside was read: its proxy_pass without SNI is found there.
         #expect(findings.contains { $0.location?.file == dir.path + "/sites-enabled/shop" })
         #expect(!findings.description.contains("leaked-marker"))
     }
