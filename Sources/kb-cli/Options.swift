@@ -156,7 +156,9 @@ struct InputOptions: ParsableArguments {
     var fileAccess: ConfinedFiles {
         let named = fileSpecs.map(\.path).filter { path in
             var isDirectory: ObjCBool = false
-            guard path != "-", FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return false }
+            guard path != "-", FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                return false
+            }
             return isDirectory.boolValue
         }
         return ConfinedFiles(roots: configRoots + named)
@@ -182,7 +184,8 @@ struct InputOptions: ParsableArguments {
                     inputs += try readDirectory(path, kind: kind, access: access)
                 } else {
                     // A file the user named is read wherever it is, if it is a regular file.
-                    inputs.append(InputText(name: path, text: try TextFile.read(path, limit: Self.inputLimit), kind: kind))
+                    let text = try TextFile.read(path, limit: Self.inputLimit)
+                    inputs.append(InputText(name: path, text: text, kind: kind))
                 }
             } catch {
                 if error.code == .outsideRoots { throw failUsage("--file: \(error.message)") }
@@ -210,8 +213,9 @@ struct InputOptions: ParsableArguments {
                 if try access.isDirectory(entry) { continue }
                 inputs.append(InputText(name: entry, text: try access.read(entry, limit: Self.inputLimit), kind: kind))
             } catch where error.code == .outsideRoots {
-                throw KBError(.outsideRoots, "'\(Sanitizer.neutralize(entry))' leads outside '\(Sanitizer.neutralize(path))' "
-                    + "and was not read; to read it, add --config-root with the directory it lives in")
+                throw KBError(.outsideRoots, "'\(Sanitizer.neutralize(entry))' leads outside "
+                    + "'\(Sanitizer.neutralize(path))' and was not read; to read it, add --config-root with the "
+                    + "directory it lives in")
             }
         }
         return inputs

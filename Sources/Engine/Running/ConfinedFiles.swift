@@ -244,9 +244,11 @@ public enum RegularFile {
 
     /// The devices of the kernel's file systems where this system mounts them.
     private static let kernelDevices: [(device: dev_t, name: String)] = {
-        let mounts = ["/proc": "proc", "/sys": "sysfs", "/dev": "dev", "/dev/pts": "devpts", "/dev/mqueue": "mqueue",
-                      "/sys/kernel/debug": "debugfs", "/sys/kernel/tracing": "tracefs", "/sys/kernel/security": "securityfs",
-                      "/sys/fs/cgroup": "cgroup", "/sys/fs/bpf": "bpf", "/sys/firmware/efi/efivars": "efivarfs"]
+        let mounts = [
+            "/proc": "proc", "/sys": "sysfs", "/dev": "dev", "/dev/pts": "devpts", "/dev/mqueue": "mqueue",
+            "/sys/kernel/debug": "debugfs", "/sys/kernel/tracing": "tracefs", "/sys/kernel/security": "securityfs",
+            "/sys/fs/cgroup": "cgroup", "/sys/fs/bpf": "bpf", "/sys/firmware/efi/efivars": "efivarfs",
+        ]
         return mounts.sorted { $0.key < $1.key }.compactMap { path, name in
             var info = stat()
             return stat(path, &info) == 0 ? (info.st_dev, name) : nil

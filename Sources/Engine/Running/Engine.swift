@@ -10,7 +10,8 @@ public struct RunEnvironment: Sendable {
 
     /// `files` reads nothing by default: a config analysis follows includes only where the caller allows.
     public init(files: any FileAccess = ConfinedFiles(roots: []), timeouts: Timeouts = Timeouts(),
-                byteLimit: Int = 1 << 20, logger: Logger = Logger(label: "kb"), services: [String: any Sendable] = [:]) {
+                byteLimit: Int = 1 << 20, logger: Logger = Logger(label: "kb"),
+                services: [String: any Sendable] = [:]) {
         self.files = files
         self.timeouts = timeouts
         self.byteLimit = byteLimit

@@ -152,8 +152,7 @@ struct ApacheLoader {
                         // Even IncludeOptional says so: a file that may not be read is not a file that is absent.
                         reportOutside(directive, owner: owner, path: target)
                     } else if let error = unread[target], error.code == .inputTooLarge {
-                        add("apache.include-too-large", "\(directive.name) '\(Finding.shortExcerpt(target))' is larger "
-                            + "than the limit of \(byteLimit) bytes and was not read; findings may miss what it holds",
+                        add("apache.include-too-large", ConfigText.tooLarge(directive.name, target, byteLimit),
                             directive, owner)
                     } else if !optional {
                         unresolved(directive, owner: owner)
@@ -195,8 +194,7 @@ struct ApacheLoader {
     }
 
     private mutating func reportOutside(_ directive: ApacheDirective, owner: String, path: String) {
-        add("apache.include-outside", "include outside the given files was not followed: '\(Finding.shortExcerpt(path))'; "
-            + "to follow it, add --config-root DIR for the directory that holds it", directive, owner)
+        add("apache.include-outside", ConfigText.notFollowed(path), directive, owner)
     }
 
     private mutating func unresolved(_ directive: ApacheDirective, owner: String) {

@@ -289,6 +289,18 @@ enum ConfigHostNames {
 }
 
 extension ConfigText {
+    /// The finding for an include that leads outside the directories the user allowed: the path as the config
+    /// spells it (resolved against its prefix), nothing of what is there, and how to allow it.
+    static func notFollowed(_ path: String) -> String {
+        "include outside the given files was not followed: '\(Finding.shortExcerpt(path))'; "
+            + "to follow it, add --config-root DIR for the directory that holds it"
+    }
+
+    static func tooLarge(_ directive: String, _ path: String, _ limit: Int) -> String {
+        "\(directive) '\(Finding.shortExcerpt(path))' is larger than the limit of \(limit) bytes and was not read; "
+            + "findings may miss what it holds"
+    }
+
     /// Joins a list of names as `'a', 'b' and 3 more`.
     static func quotedList(_ items: [String], max: Int = 4) -> String {
         let shown = items.prefix(max).map { "'\($0)'" }.joined(separator: ", ")

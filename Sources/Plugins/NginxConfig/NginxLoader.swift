@@ -183,11 +183,12 @@ struct NginxLoader {
                     } else if let error = unread[target], error.code == .outsideRoots {
                         reportOutside(directive, owner: owner, path: target)
                     } else if let error = unread[target], error.code == .inputTooLarge {
-                        add("nginx.include-too-large", "include '\(Finding.shortExcerpt(target))' is larger than the "
-                            + "limit of \(byteLimit) bytes and was not read; findings may miss what it holds", directive, owner)
+                        add("nginx.include-too-large", ConfigText.tooLarge("include", target, byteLimit),
+                            directive, owner)
                     } else if fromDump {
-                        add("nginx.include-unresolved", "include '\(Finding.shortExcerpt(directive.args[0]))' names a file "
-                            + "that is not in the dump; nothing is read from disk for an nginx -T dump", directive, owner)
+                        add("nginx.include-unresolved", "include '\(Finding.shortExcerpt(directive.args[0]))' names "
+                            + "a file that is not in the dump; nothing is read from disk for an nginx -T dump",
+                            directive, owner)
                     } else {
                         reportUnresolved(directive, owner: owner, glob: false)
                     }
@@ -226,8 +227,7 @@ struct NginxLoader {
     }
 
     private mutating func reportOutside(_ directive: NginxDirective, owner: String, path: String) {
-        add("nginx.include-outside", "include outside the given files was not followed: '\(Finding.shortExcerpt(path))'; "
-            + "to follow it, add --config-root DIR for the directory that holds it", directive, owner)
+        add("nginx.include-outside", ConfigText.notFollowed(path), directive, owner)
     }
 
     private mutating func add(_ id: String, _ message: String, _ directive: NginxDirective, _ owner: String) {
