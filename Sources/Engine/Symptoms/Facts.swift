@@ -85,17 +85,26 @@ public struct Finding: Sendable, Hashable, Codable {
 
     public static let excerptLimit = 160
 
-    public init(id: String, message: String, location: SourceLocation? = nil, excerpt: String? = nil) {
+    /// `focus` is the part of a long excerpt to keep in view, such as "AH02032" in an Apache error-log line
+    /// whose first hundred characters are timestamp, module and client.
+    public init(id: String, message: String, location: SourceLocation? = nil, excerpt: String? = nil,
+                focus: String? = nil) {
         self.id = id
         self.message = message
         self.location = location
-        self.excerpt = excerpt.map(Self.shortExcerpt)
+        self.excerpt = excerpt.map { Self.shortExcerpt($0, focus: focus) }
     }
 
-    /// One neutralised line of at most `excerptLimit` characters, ending in '…' when cut.
-    public static func shortExcerpt(_ text: String) -> String {
-        let line = Sanitizer.neutralize(text)
-        return line.count > excerptLimit ? String(line.prefix(excerptLimit - 1)) + "…" : line
+    /// One neutralised line of at most `excerptLimit` characters, with '…' where it was cut. A long line whose
+    /// `focus` lies beyond the first half of the window starts shortly before it.
+    public static func shortExcerpt(_ text: String, focus: String? = nil) -> String {
+        var line = Substring(text)
+        if line.count > excerptLimit, let focus, !focus.isEmpty, let range = line.range(of: focus),
+           line.distance(from: line.startIndex, to: range.lowerBound) > excerptLimit / 2 {
+            line = Substring("…" + line[line.index(range.lowerBound, offsetBy: -16)...])
+        }
+        let clean = Sanitizer.neutralize(String(line))
+        return clean.count > excerptLimit ? String(clean.prefix(excerptLimit - 1)) + "…" : clean
     }
 }
 
