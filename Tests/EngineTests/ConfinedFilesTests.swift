@@ -264,5 +264,10 @@ struct DataDirectoryTests {
         #expect(shown[1] == "\\x1b\\u{202e}x: y")
         #expect(shown[2] == String(repeating: " ", count: 12) + "^")
         #expect(!escaped.description.contains("\u{1B}"))
+
+        // A message that quotes a long value from the file is cut too.
+        let quoting = KBError(.unknownKey, "unknown key '\(String(repeating: "Q", count: 5000))' in playbook")
+        #expect(quoting.description.count == "error: ".count + KBError.messageLimit)
+        #expect(quoting.description.hasSuffix("…"))
     }
 }

@@ -93,10 +93,13 @@ public struct KBError: Error, Sendable, CustomStringConvertible {
     /// `path:line:column: error: message`, then the source line and a caret under the column.
     public var description: String {
         var out = ""
+        // A message may quote what a file holds (an unknown key, a value); it is shown neutralised and short.
+        var shown = Sanitizer.neutralize(message)
+        if shown.count > Self.messageLimit { shown = String(shown.prefix(Self.messageLimit - 1)) + "…" }
         if let location {
-            out = "\(location): error: \(message)"
+            out = "\(location): error: \(shown)"
         } else {
-            out = "error: \(message)"
+            out = "error: \(shown)"
         }
         if let sourceLine, let location {
             let (shown, pad) = Self.excerpt(sourceLine, column: location.column)
@@ -108,6 +111,9 @@ public struct KBError: Error, Sendable, CustomStringConvertible {
     /// At most this many characters of a source line are shown under a message, around the caret: the line
     /// may come from a file that is not what it claims to be, and an error must not print it whole.
     public static let sourceLineLimit = 120
+
+    /// At most this many characters of a message are shown.
+    public static let messageLimit = 300
 
     /// The neutralised part of `line` around `column` (1-based, in Unicode scalars, as marks count), with '…'
     /// where it was cut, and the padding that puts a caret under that column.
