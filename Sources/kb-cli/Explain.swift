@@ -24,7 +24,7 @@ extension KB {
             let engine = try data.loadEngine()
             guard let id else {
                 for a in engine.knowledge.articles.sorted(by: { $0.id < $1.id }) {
-                    print("\(a.id.padding(toLength: 28, withPad: " ", startingAt: 0)) \(a.title)")
+                    printText("\(a.id.padding(toLength: 28, withPad: " ", startingAt: 0)) \(a.title)")
                 }
                 return
             }
@@ -44,7 +44,7 @@ extension KB {
                 out += "\n\n## References\n" + article.references.map { "- \($0.title): \($0.url)" }.joined(separator: "\n")
             }
             if let replaced = article.replaces { out += "\n\n(this article from \(article.path) replaces the one in \(replaced))" }
-            print(out)
+            printText(out)
         }
     }
 }

@@ -30,9 +30,17 @@ enum Exit {
     static let data: Int32 = 65
 }
 
-/// Writes to standard error; only the CLI writes anywhere.
+/// Writes to standard error; only the CLI writes anywhere. Messages quote playbooks, paths and
+/// server text, so control and bidi characters are neutralised (neutralising is idempotent).
 func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    let clean = Sanitizer.neutralize(text, keepNewlines: true)
+    FileHandle.standardError.write(Data((clean.hasSuffix("\n") ? clean : clean + "\n").utf8))
+}
+
+/// Prints plain text that quotes playbooks, articles or inputs (not the styled report, which
+/// neutralises each value itself and keeps its own colour sequences).
+func printText(_ text: String, terminator: String = "\n") {
+    print(Sanitizer.neutralize(text, keepNewlines: true), terminator: terminator)
 }
 
 /// Prints data problems with their locations and ends with exit code 65.

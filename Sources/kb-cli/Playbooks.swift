@@ -35,10 +35,10 @@ extension KB.Playbooks {
             let width = rows.map(\.id.count).max() ?? 10
             for r in rows {
                 let id = r.id.padding(toLength: width, withPad: " ", startingAt: 0)
-                print("\(id)  \(r.protocolValue.padding(toLength: 4, withPad: " ", startingAt: 0))  \(r.title)" +
+                printText("\(id)  \(r.protocolValue.padding(toLength: 4, withPad: " ", startingAt: 0))  \(r.title)" +
                       (r.replaces != nil ? "  (replaces built-in)" : ""))
             }
-            for note in engine.catalog.notes { print("note: \(note)") }
+            for note in engine.catalog.notes { printText("note: \(note)") }
         }
     }
 
@@ -69,7 +69,7 @@ extension KB.Playbooks {
                 out.append("  \(i + 1). \(r.step)" + (r.stacks.isEmpty ? "" : " (\(r.stacks.joined(separator: ", ")))"))
             }
             out.append("tests: \(p.tests.count)")
-            print(out.joined(separator: "\n"))
+            printText(out.joined(separator: "\n"))
         }
     }
 
@@ -84,7 +84,7 @@ extension KB.Playbooks {
         func run() async throws {
             let engine = try data.loadEngine()
             guard !paths.isEmpty else {
-                print("\(engine.catalog.playbooks.count) playbooks valid")
+                printText("\(engine.catalog.playbooks.count) playbooks valid")
                 return
             }
             let loader = PlaybookLoader(context: PlaybookContext(probes: engine.registry, articles: engine.knowledge.ids))
@@ -105,7 +105,7 @@ extension KB.Playbooks {
                 }
             }
             if !errors.isEmpty { throw failWithDataErrors(KBErrors(errors)) }
-            print("\(count) playbook\(count == 1 ? "" : "s") valid")
+            printText("\(count) playbook\(count == 1 ? "" : "s") valid")
         }
     }
 
@@ -141,10 +141,10 @@ extension KB.Playbooks {
                 let where_ = "\(r.location.file):\(r.location.line):\(r.location.column)"
                 let got = r.rank.map { "ranked \($0)" } ?? "not reported"
                 let mark = r.passed ? "pass" : "FAIL"
-                print("\(mark) \(r.playbook): \(r.test) (expect \(r.expect.rawValue), \(got), score \(r.score)" +
+                printText("\(mark) \(r.playbook): \(r.test) (expect \(r.expect.rawValue), \(got), score \(r.score)" +
                       (r.top.map { r.passed ? "" : ", top \($0)" } ?? "") + ")" + (r.passed ? "" : "  \(where_)"))
             }
-            print("\(results.count - failed) passed, \(failed) failed")
+            printText("\(results.count - failed) passed, \(failed) failed")
             if failed > 0 { throw ExitCode(Exit.problem) }
         }
     }

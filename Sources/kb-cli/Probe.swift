@@ -38,9 +38,9 @@ extension KB {
             if list {
                 for probe in registry.probes {
                     let d = probe.description
-                    print("\(d.id)\(d.live ? " (live)" : "")  \(d.summary)")
-                    for p in d.parameters { print("    with \(p.name) (\(p.kind.rawValue)\(p.required ? ", required" : "")): \(p.summary)") }
-                    for (k, v) in d.observations.sorted(by: { $0.key < $1.key }) { print("    reports \(k): \(v)") }
+                    printText("\(d.id)\(d.live ? " (live)" : "")  \(d.summary)")
+                    for p in d.parameters { printText("    with \(p.name) (\(p.kind.rawValue)\(p.required ? ", required" : "")): \(p.summary)") }
+                    for (k, v) in d.observations.sorted(by: { $0.key < $1.key }) { printText("    reports \(k): \(v)") }
                 }
                 return
             }

@@ -26,10 +26,10 @@ extension KB {
             if format == .json {
                 print(encodeJSON(hits.map { Hit(id: $0.id, title: $0.title, snippet: $0.snippet, score: $0.score) }), terminator: "")
             } else if hits.isEmpty {
-                print("no article matches '\(query.joined(separator: " "))'")
+                printText("no article matches '\(query.joined(separator: " "))'")
             } else {
                 for h in hits {
-                    print("\(h.id)  \(h.title)  (\(h.score))")
+                    printText("\(h.id)  \(h.title)  (\(h.score))")
                     print("    \(Sanitizer.neutralize(h.snippet))")
                 }
             }

@@ -93,13 +93,14 @@ public struct KBError: Error, Sendable, CustomStringConvertible {
     /// `path:line:column: error: message`, then the source line and a caret under the column.
     public var description: String {
         var out = ""
-        // A message may quote what a file holds (an unknown key, a value); it is shown neutralised and short.
-        var shown = Sanitizer.neutralize(message)
-        if shown.count > Self.messageLimit { shown = String(shown.prefix(Self.messageLimit - 1)) + "…" }
+        // Messages quote values from playbooks, configs and paths: neutralised here, once, for every caller, and
+        // cut, so a quoted value from a file that is not what it claims to be is not echoed whole.
+        var message = Sanitizer.neutralize(self.message)
+        if message.count > Self.messageLimit { message = String(message.prefix(Self.messageLimit - 1)) + "…" }
         if let location {
-            out = "\(location): error: \(shown)"
+            out = "\(Sanitizer.neutralize(location.description)): error: \(message)"
         } else {
-            out = "error: \(shown)"
+            out = "error: \(message)"
         }
         if let sourceLine, let location {
             let (shown, pad) = Self.excerpt(sourceLine, column: location.column)

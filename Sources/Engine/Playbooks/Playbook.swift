@@ -1,5 +1,10 @@
 /// A playbook as loaded: data only. `docs/playbooks.md` is the user-facing description of the format.
 public struct Playbook: Sendable {
+    /// Bounds that keep every score finite and printable whatever an organisation playbook says:
+    /// a sum of bounded weights over a bounded number of YAML nodes cannot overflow a Double.
+    public static let maxWeight = 100.0
+    public static let maxThreshold = 1000.0
+
     public var id: String
     public var title: String
     public var protocolValue: WireProtocol

@@ -96,7 +96,9 @@ struct PlaybookDecoder {
         let summary = f["summary"].flatMap { reader.prose($0.value, "'summary'") } ?? ""
         var threshold = 4.0
         if let node = f["threshold"]?.value, let value = reader.number(node, "'threshold'") {
-            if value <= 0 { reader.error(.invalidValue, "threshold must be greater than 0", at: node) }
+            if !(value > 0 && value <= Playbook.maxThreshold) {
+                reader.error(.invalidValue, "threshold must be greater than 0 and at most \(Int(Playbook.maxThreshold))", at: node)
+            }
             threshold = value
         }
         let signals = f["signals"].map { decodeSignals($0.value) } ?? []
@@ -157,6 +159,9 @@ struct PlaybookDecoder {
             var weight = 0.0
             if let node = f["weight"]?.value, let value = reader.number(node, "signal 'weight'") {
                 if value == 0 { reader.error(.invalidValue, "signal weight must not be 0", at: node) }
+                if abs(value) > Playbook.maxWeight {
+                    reader.error(.invalidValue, "signal weight must be between -\(Int(Playbook.maxWeight)) and \(Int(Playbook.maxWeight))", at: node)
+                }
                 weight = value
             }
             let note = f["note"].flatMap { reader.prose($0.value, "signal 'note'") }
@@ -305,7 +310,9 @@ struct PlaybookDecoder {
             let required = f["required"].flatMap { reader.bool($0.value, "check 'required'") } ?? true
             var weight = 3.0
             if let node = f["weight"]?.value, let value = reader.number(node, "check 'weight'") {
-                if value < 0 { reader.error(.invalidValue, "check weight must not be negative", at: node) }
+                if !(0...Playbook.maxWeight).contains(value) {
+                    reader.error(.invalidValue, "check weight must be between 0 and \(Int(Playbook.maxWeight))", at: node)
+                }
                 weight = value
             }
             out.append(Check(id: id, title: title, probe: probeID, parameters: parameters, expect: expect,

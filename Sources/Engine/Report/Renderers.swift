@@ -44,11 +44,18 @@ public struct ReportRenderer: Sendable {
         }
     }
 
-    private func percent(_ value: Double) -> String { "\(Int((value * 100).rounded()))%" }
+    private func percent(_ value: Double) -> String { Self.number(value * 100, digits: 0) + "%" }
 
     private func weight(_ w: Double) -> String {
-        let text = w == w.rounded() ? String(Int(w)) : String(format: "%.1f", w)
+        let text = Self.number(w, digits: 1)
         return w > 0 ? "+" + text : text
+    }
+
+    /// Whole numbers without a fraction; never traps, even on a value no validated playbook can produce.
+    static func number(_ v: Double, digits: Int) -> String {
+        guard v.isFinite else { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
+        if v == v.rounded(), abs(v) < 1e15 { return String(Int(v)) }
+        return String(format: "%.\(digits)f", v)
     }
 
     // MARK: text
@@ -66,29 +73,29 @@ public struct ReportRenderer: Sendable {
         let p = report.protocol
         out.append("protocol: \(p.value) (\(percent(p.confidence)) confident)")
         for e in p.evidence.prefix(5) {
-            out.append("  - \(clean(e.detail ?? e.kind)): \(clean(Matcher.clip(e.text, to: 100)))" + (e.location.map { style.dim(" [\($0.file):\($0.line)]") } ?? ""))
+            out.append("  - \(clean(e.detail ?? e.kind)): \(clean(Matcher.clip(e.text, to: 100)))" + (e.location.map { style.dim(" [\(clean($0.file)):\($0.line)]") } ?? ""))
         }
         for (i, d) in report.diagnoses.enumerated() {
             out.append("")
             if i == 0, d.tentative == true { out.append("possible causes (none has enough evidence yet):") }
-            out.append(style.bold("\(i + 1). \(clean(d.title))") + "  [\(d.cause), score \(fmt(d.score)), \(percent(d.confidence))]"
+            out.append(style.bold("\(i + 1). \(clean(d.title))") + "  [\(clean(d.cause)), score \(fmt(d.score)), \(percent(d.confidence))]"
                 + (d.tentative == true ? " tentative" : ""))
-            out.append("   playbook \(d.playbook)" + (d.replaces.map { " (replaces the built-in one from \($0))" } ?? ""))
+            out.append("   playbook \(clean(d.playbook))" + (d.replaces.map { " (replaces the built-in one from \(clean($0)))" } ?? ""))
             out.append("   " + clean(d.summary).replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces))
             if !d.signals.isEmpty {
                 out.append("   why:")
                 for s in d.signals {
-                    out.append("     \(weight(s.weight)) \(s.signal) (\(s.kind)): \(clean(s.matched))")
+                    out.append("     \(weight(s.weight)) \(clean(s.signal)) (\(clean(s.kind))): \(clean(s.matched))")
                 }
             }
-            if let note = d.protocolNote { out.append("     note: \(note)") }
+            if let note = d.protocolNote { out.append("     note: \(clean(note))") }
             if !d.checks.isEmpty {
                 out.append("   checks:")
                 for c in d.checks {
                     out.append("     [\(mark(c.status))] \(clean(c.title))" + (c.reason.map { ": \(clean($0))" } ?? ""))
                     if let observed = c.observed, observed != c.reason { out.append("            " + style.dim(clean(observed))) }
                     for e in c.evidence.prefix(3) {
-                        out.append("            \(clean(Matcher.clip(e.text, to: 120)))" + (e.location.map { style.dim(" [\($0.file):\($0.line)]") } ?? ""))
+                        out.append("            \(clean(Matcher.clip(e.text, to: 120)))" + (e.location.map { style.dim(" [\(clean($0.file)):\($0.line)]") } ?? ""))
                     }
                     if let command = c.command { out.append("            rerun: \(clean(command))") }
                 }
@@ -96,14 +103,14 @@ public struct ReportRenderer: Sendable {
             if i == 0 {
                 out.append("   fix:")
                 for (n, step) in d.remediation.enumerated() {
-                    let stacks = step.stacks.isEmpty ? "" : style.dim(" (\(step.stacks.joined(separator: ", ")))")
+                    let stacks = step.stacks.isEmpty ? "" : style.dim(" (\(clean(step.stacks.joined(separator: ", "))))")
                     out.append("     \(n + 1). \(clean(step.step))\(stacks)")
                     for line in step.detail.split(separator: "\n", omittingEmptySubsequences: true) {
                         out.append("        \(clean(String(line)))")
                     }
                     if let verify = step.verify { out.append("        verify: \(clean(verify))") }
                 }
-                out.append("   read more: kb explain \(d.article)")
+                out.append("   read more: kb explain \(clean(d.article))")
             }
         }
         if !report.next.isEmpty {
@@ -131,7 +138,7 @@ public struct ReportRenderer: Sendable {
                 if !report.diagnoses.isEmpty {
                     out.append("The likeliest causes, none of them certain yet:")
                     out.append("")
-                    for d in report.diagnoses { out.append("- \(md(d.title)) (`\(d.cause)`)") }
+                    for d in report.diagnoses { out.append("- \(md(d.title)) (`\(code(d.cause))`)") }
                     out.append("")
                 }
                 out.append("To tell what causes it, we need a little more information:")
@@ -166,7 +173,7 @@ public struct ReportRenderer: Sendable {
         out.append("### How to fix it")
         out.append("")
         for (i, step) in d.remediation.enumerated() {
-            let stacks = step.stacks.isEmpty ? "" : " (\(step.stacks.joined(separator: ", ")))"
+            let stacks = step.stacks.isEmpty ? "" : " (\(md(step.stacks.joined(separator: ", "))))"
             out.append("\(i + 1). **\(md(step.step))**\(stacks)")
             out.append("")
             for line in step.detail.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n", omittingEmptySubsequences: false) {
@@ -193,14 +200,14 @@ public struct ReportRenderer: Sendable {
             out.append("### If that is not it")
             out.append("")
             for other in report.diagnoses.dropFirst() {
-                out.append("- \(md(other.title)) (`\(other.cause)`)")
+                out.append("- \(md(other.title)) (`\(code(other.cause))`)")
             }
             out.append("")
         }
         if !d.references.isEmpty {
             out.append("### References")
             out.append("")
-            for r in d.references { out.append("- [\(md(r.title))](\(r.url))") }
+            for r in d.references { out.append("- [\(md(r.title))](\(clean(r.url)))") }
             out.append("")
         }
         return out.joined(separator: "\n")
@@ -222,7 +229,7 @@ public struct ReportRenderer: Sendable {
 
     private func code(_ s: String) -> String { clean(s).replacingOccurrences(of: "`", with: "'") }
 
-    private func fmt(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(format: "%.2f", v) }
+    private func fmt(_ v: Double) -> String { Self.number(v, digits: 2) }
 
     // MARK: json
 
@@ -237,5 +244,5 @@ public func encodeJSON<T: Encodable>(_ value: T) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     guard let data = try? encoder.encode(value) else { return "{}\n" }
-    return String(decoding: data, as: UTF8.self) + "\n"
+    return Sanitizer.jsonSafe(String(decoding: data, as: UTF8.self)) + "\n"
 }

@@ -31,7 +31,7 @@ public struct LogReportRenderer: Sendable {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
             guard let data = try? encoder.encode(report) else { return "{}" }
-            return String(decoding: data, as: UTF8.self) + "\n"
+            return Sanitizer.jsonSafe(String(decoding: data, as: UTF8.self)) + "\n"
         case .text:
             return text(report, by: Set(groupings))
         }
