@@ -21,7 +21,8 @@ extension KB {
             // Loading the playbooks keeps classify honest about the data it would diagnose with.
             let engine = try data.loadEngine()
             let inputs = try input.readInputs()
-            let facts = await engine.facts(inputs, statements: input.statements)
+            let facts = await engine.facts(inputs, statements: input.statements,
+                                           environment: RunEnvironment(files: input.fileAccess))
             let verdict = ProtocolReport(facts.protocolVerdict)
             switch output.format {
             case .json:

@@ -11,6 +11,7 @@ extension KB {
                 Examples:
                   kb diagnose "HTTP/2 421 Misdirected Request on static.example.com, refresh fixes it"
                   kb diagnose --file ticket.txt --format markdown
+                  kb diagnose --file /etc/nginx/nginx.conf --config-root /etc/nginx   # follows its includes
                   journalctl -u postfix | kb diagnose --file - --format json
                   kb diagnose --target https://shop.example.com/ "customers get 421 since the update"
                   kb diagnose --target https://b.example.com:8443/ --resolve b.example.com:8443:203.0.113.7 --origin 10.0.0.5:443
@@ -26,19 +27,20 @@ extension KB {
 
         func run() async throws {
             let engine = try data.loadEngine()
+            let environment = live.environment(files: input.fileAccess)
             var target = try live.parsedTarget()
             if var t = target, t.scheme.hasPrefix("http") {
-                t.addresses = await LiveSurvey.addresses(t, environment: live.environment)
+                t.addresses = await LiveSurvey.addresses(t, environment: environment)
                 target = t
             }
             // With a target, the text is optional: kb can go and look on its own.
             var inputs = try input.readInputs(allowEmpty: target != nil)
-            if let target { inputs.append(await LiveSurvey.observe(target, environment: live.environment)) }
+            if let target { inputs.append(await LiveSurvey.observe(target, environment: environment)) }
             var statements = input.statements
             if let target, statements.protocolValue == nil {
                 statements.protocolValue = target.scheme.hasPrefix("http") ? .http : .smtp
             }
-            let report = await engine.diagnose(inputs, statements: statements, target: target, environment: live.environment)
+            let report = await engine.diagnose(inputs, statements: statements, target: target, environment: environment)
             print(ReportRenderer(style: output.style).render(report, as: output.format.report), terminator: "")
             throw ExitCode(report.status.exitCode)
         }

@@ -12,7 +12,10 @@ struct KB: AsyncParsableCommand {
             64 usage error, \
             65 invalid playbook, article or input data.
             Data: built-in playbooks and articles are found next to the kb executable or in KB_DATA_DIR; \
-            --playbooks DIR and KB_PLAYBOOK_PATH (colon-separated) add an organisation's own.
+            --playbooks DIR and KB_PLAYBOOK_PATH (colon-separated) add an organisation's own; a link in them \
+            that leads outside is refused.
+            Files: kb reads the files you name; a config's includes only under a directory given with \
+            --file DIR or --config-root DIR, and never /proc, /sys, /dev, FIFOs or sockets ('-' is standard input).
             """,
         version: "0.1.0",
         subcommands: [Diagnose.self, Classify.self, Logs.self, Playbooks.self, Explain.self, Search.self, ProbeCommand.self]

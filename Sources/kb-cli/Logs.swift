@@ -16,7 +16,8 @@ extension KB {
                 """
         )
 
-        @Argument(help: ArgumentHelp("Log files to scan; '-' is standard input.", valueName: "path"))
+        @Argument(help: ArgumentHelp("Log files to scan (regular files only); '-' is standard input.",
+                                     valueName: "path"))
         var paths: [String]
 
         @Option(name: .long, help: "Output format: text or json.")

@@ -89,9 +89,14 @@ struct InputOptions: ParsableArguments {
     var text: [String] = []
 
     @Option(name: .shortAndLong, help: ArgumentHelp(
-        "A file to read: a ticket, log or config; '-' is standard input; a directory reads its files. Prefix a kind to state it: nginx:, apache:, apachectl:, error-log:, access-log:, mail-log:, ftp-log:, text:.",
+        "A file to read: a ticket, log or config; '-' is standard input; a directory reads its files and lets a config's includes read under it. Prefix a kind to state it: nginx:, apache:, apachectl:, error-log:, access-log:, mail-log:, ftp-log:, text:.",
         valueName: "path"))
     var file: [String] = []
+
+    @Option(name: .customLong("config-root"), help: ArgumentHelp(
+        "A directory a config's include (nginx include, Apache Include) may read under; repeatable. Includes that lead elsewhere are reported, not read; an nginx -T dump is read alone.",
+        valueName: "dir"))
+    var configRoots: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("The stack, when the text does not say (comma-separated: nginx,apache,cpanel …).", valueName: "names"))
     var stack: [String] = []
@@ -118,6 +123,12 @@ struct InputOptions: ParsableArguments {
     }
 
     func validate() throws {
+        for root in configRoots {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("--config-root: no such directory '\(Sanitizer.neutralize(root))'")
+            }
+        }
         for name in stackList where !Vocabulary.stacks.contains(name) && !Vocabulary.providers.contains(name) {
             var message = "--stack: unknown stack '\(name)'"
             if let near = Suggest.closest(to: name, in: Vocabulary.stacks + Vocabulary.providers) { message += "; did you mean '\(near)'?" }
@@ -130,39 +141,56 @@ struct InputOptions: ParsableArguments {
                    intermittent: intermittent.map { $0 == .yes })
     }
 
+    /// Each `--file` as (kind, path), the kind prefix taken off.
+    private var fileSpecs: [(kind: String, path: String)] {
+        file.map { spec in
+            if let colon = spec.firstIndex(of: ":"), let known = Self.kindPrefixes[String(spec[..<colon])] {
+                return (known, String(spec[spec.index(after: colon)...]))
+            }
+            return ("text", spec)
+        }
+    }
+
+    /// What a config analysis may read: under the `--config-root` directories and the directories given with
+    /// `--file`. A file given alone does not open its directory.
+    var fileAccess: ConfinedFiles {
+        let named = fileSpecs.map(\.path).filter { path in
+            var isDirectory: ObjCBool = false
+            guard path != "-", FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                return false
+            }
+            return isDirectory.boolValue
+        }
+        return ConfinedFiles(roots: configRoots + named)
+    }
+
     /// Reads every input; an unreadable one is an error with its name, never silently skipped.
     func readInputs(allowEmpty: Bool = false) throws -> [InputText] {
         var inputs: [InputText] = []
         if !text.isEmpty { inputs.append(InputText(name: "<text>", text: text.joined(separator: " "))) }
-        for spec in file {
-            var kind = "text"
-            var path = spec
-            if let colon = spec.firstIndex(of: ":"), let known = Self.kindPrefixes[String(spec[..<colon])] {
-                kind = known
-                path = String(spec[spec.index(after: colon)...])
-            }
+        let access = fileAccess
+        for (kind, path) in fileSpecs {
             if path == "-" {
                 inputs.append(InputText(name: "<stdin>", text: try readStandardInput(), kind: kind))
                 continue
             }
+            let shown = Sanitizer.neutralize(path)
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw failUsage("--file: no such file '\(path)'")
+                throw failUsage("--file: no such file '\(shown)'")
             }
-            var files = [path]
-            if isDirectory.boolValue {
-                // A directory such as sites-enabled/: its files (symlinks followed), not its subdirectories.
-                files = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
-                    .map { (path as NSString).appendingPathComponent($0) }
-                    .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &d) && !d.boolValue }
-            }
-            for f in files {
-                do {
-                    inputs.append(InputText(name: f, text: try TextFile.read(f, limit: Self.inputLimit), kind: kind))
-                } catch {
-                    printError("error: \(error.message)")
-                    throw ExitCode(Exit.data)
+            do {
+                if isDirectory.boolValue {
+                    inputs += try readDirectory(path, kind: kind, access: access)
+                } else {
+                    // A file the user named is read wherever it is, if it is a regular file.
+                    let text = try TextFile.read(path, limit: Self.inputLimit)
+                    inputs.append(InputText(name: path, text: text, kind: kind))
                 }
+            } catch {
+                if error.code == .outsideRoots { throw failUsage("--file: \(error.message)") }
+                printError("error: --file: \(error.message)")
+                throw ExitCode(Exit.data)
             }
         }
         if inputs.isEmpty && isatty(STDIN_FILENO) == 0 && file.isEmpty {
@@ -171,6 +199,24 @@ struct InputOptions: ParsableArguments {
         }
         if inputs.isEmpty && !allowEmpty {
             throw failUsage("nothing to read: give the error text as an argument, --file PATH, or pipe it on standard input")
+        }
+        return inputs
+    }
+
+    /// A directory such as sites-enabled/: its files, not its subdirectories, and only those whose real path
+    /// stays inside it or another allowed directory.
+    private func readDirectory(_ path: String, kind: String, access: ConfinedFiles) throws(KBError) -> [InputText] {
+        var inputs: [InputText] = []
+        for name in try access.contents(ofDirectory: path).sorted() {
+            let entry = (path as NSString).appendingPathComponent(name)
+            do {
+                if try access.isDirectory(entry) { continue }
+                inputs.append(InputText(name: entry, text: try access.read(entry, limit: Self.inputLimit), kind: kind))
+            } catch where error.code == .outsideRoots {
+                throw KBError(.outsideRoots, "'\(Sanitizer.neutralize(entry))' leads outside "
+                    + "'\(Sanitizer.neutralize(path))' and was not read; to read it, add --config-root with the "
+                    + "directory it lives in")
+            }
         }
         return inputs
     }
@@ -236,8 +282,9 @@ struct LiveOptions: ParsableArguments {
         }
     }
 
-    var environment: RunEnvironment {
+    /// The run's services; `files` is what a config analysis may read (`InputOptions.fileAccess`).
+    func environment(files: ConfinedFiles) -> RunEnvironment {
         let t = Duration.seconds(timeout)
-        return RunEnvironment(timeouts: Timeouts(connect: t, read: t, total: t * 4))
+        return RunEnvironment(files: files, timeouts: Timeouts(connect: t, read: t, total: t * 4))
     }
 }

@@ -91,19 +91,17 @@ extension KB.Playbooks {
             var count = 0
             var errors: [KBError] = []
             for path in paths {
-                do {
-                    for file in try PlaybookLoader.files(under: path, extensions: ["yaml", "yml"]) {
-                        do {
-                            _ = try loader.decode(try TextFile.read(file, limit: YAMLLimits.default.maxBytes), path: file)
-                            count += 1
-                        } catch let e as KBErrors {
-                            errors += e.errors
-                        } catch let e as KBError {
-                            errors.append(e)
-                        }
+                let (files, problems) = PlaybookLoader.scan(path, extensions: ["yaml", "yml"])
+                errors += problems
+                for file in files {
+                    do {
+                        _ = try loader.decode(try TextFile.read(file, limit: YAMLLimits.default.maxBytes), path: file)
+                        count += 1
+                    } catch let e as KBErrors {
+                        errors += e.errors
+                    } catch let e as KBError {
+                        errors.append(e)
                     }
-                } catch let e as KBError {
-                    errors.append(e)
                 }
             }
             if !errors.isEmpty { throw failWithDataErrors(KBErrors(errors)) }

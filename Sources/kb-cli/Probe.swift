@@ -78,7 +78,8 @@ extension KB {
             let inputs = try input.readInputs(allowEmpty: true)
             let facts = SymptomExtractor().extract(inputs, statements: input.statements)
             let t = Duration.seconds(max(1, min(120, timeout)))
-            let environment = RunEnvironment(timeouts: Timeouts(connect: t, read: t, total: t * 4))
+            let environment = RunEnvironment(files: input.fileAccess,
+                                             timeouts: Timeouts(connect: t, read: t, total: t * 4))
             let outcome = await probe.init().run(values, context: environment.context(facts))
             if let error = outcome.error {
                 print("error: \(Sanitizer.neutralize(error))")

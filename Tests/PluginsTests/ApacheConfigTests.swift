@@ -94,7 +94,8 @@ struct ApacheFindingTests {
 
     @Test func debianTreeFromDisk() async throws {
         let main = try Fixtures.input("apache/debian/apache2.conf", kind: "apache-config")
-        let findings = await analyzer.analyze(main, context: analyzerContext(inputs: [main], files: LocalFiles()))
+        let files = ConfinedFiles(roots: [Fixtures.path("apache/debian")])
+        let findings = await analyzer.analyze(main, context: analyzerContext(inputs: [main], files: files))
         var expected: [String] = []
         for file in tree {
             expected += Fixtures.markers(in: try Fixtures.text("apache/debian/\(file)"), file: Fixtures.path("apache/debian/\(file)"))

@@ -124,10 +124,12 @@ struct NginxFindingTests {
     let analyzer = NginxConfigAnalyzer()
     let ruleIDs: Set<String> = Set(NginxConfigAnalyzer.findingIDs)
 
-    /// nginx.conf with include globs read from disk through `LocalFiles`: findings land in the included files.
+    /// nginx.conf with include globs read from disk through `ConfinedFiles` rooted at the tree: findings land in
+    /// the included files.
     @Test func includeTreeFromDisk() async throws {
         let main = try Fixtures.input("nginx/tree/nginx.conf", kind: "nginx-config")
-        let findings = await analyzer.analyze(main, context: analyzerContext(inputs: [main], files: LocalFiles()))
+        let files = ConfinedFiles(roots: [Fixtures.path("nginx/tree")])
+        let findings = await analyzer.analyze(main, context: analyzerContext(inputs: [main], files: files))
         var expected: [String] = []
         for file in ["nginx.conf", "sites-enabled/shop.example.com", "sites-enabled/blog.example.com",
                      "sites-enabled/api.example.com", "snippets/ssl-example.conf", "conf.d/proxy-defaults.conf"] {
@@ -143,7 +145,8 @@ struct NginxFindingTests {
 
     @Test func excerptIsTheDirectiveLine() async throws {
         let main = try Fixtures.input("nginx/tree/nginx.conf", kind: "nginx-config")
-        let findings = await analyzer.analyze(main, context: analyzerContext(inputs: [main], files: LocalFiles()))
+        let files = ConfinedFiles(roots: [Fixtures.path("nginx/tree")])
+        let findings = await analyzer.analyze(main, context: analyzerContext(inputs: [main], files: files))
         let off = try #require(findings.first { $0.id == "nginx.proxy-ssl-server-name-off" && $0.location?.file.hasSuffix("shop.example.com") == true })
         #expect(off.excerpt?.hasPrefix("proxy_pass https://127.0.0.1:8443;") == true)
         #expect(off.location?.column == 9)

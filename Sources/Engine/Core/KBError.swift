@@ -41,6 +41,7 @@ public struct KBError: Error, Sendable, CustomStringConvertible {
             case inputUnreadable = "input-unreadable"
             case inputTooLarge = "input-too-large"
             case inputFormat = "input-format"
+            case outsideRoots = "outside-roots"
             case notFound = "not-found"
             case testFailed = "test-failed"
         }
@@ -67,6 +68,8 @@ public struct KBError: Error, Sendable, CustomStringConvertible {
         public static let inputUnreadable = Code(.inputUnreadable)
         public static let inputTooLarge = Code(.inputTooLarge)
         public static let inputFormat = Code(.inputFormat)
+        /// A path leads outside the directories the user allowed; the message names the path, never what it holds.
+        public static let outsideRoots = Code(.outsideRoots)
         public static let notFound = Code(.notFound)
         public static let testFailed = Code(.testFailed)
 
@@ -90,22 +93,58 @@ public struct KBError: Error, Sendable, CustomStringConvertible {
     /// `path:line:column: error: message`, then the source line and a caret under the column.
     public var description: String {
         var out = ""
-        // Messages quote values from playbooks, configs and paths: neutralised here, once, for every caller.
-        let message = Sanitizer.neutralize(self.message)
+        // Messages quote values from playbooks, configs and paths: neutralised here, once, for every caller, and
+        // cut, so a quoted value from a file that is not what it claims to be is not echoed whole.
+        var message = Sanitizer.neutralize(self.message)
+        if message.count > Self.messageLimit { message = String(message.prefix(Self.messageLimit - 1)) + "…" }
         if let location {
             out = "\(Sanitizer.neutralize(location.description)): error: \(message)"
         } else {
             out = "error: \(message)"
         }
         if let sourceLine, let location {
-            let shown = Sanitizer.neutralize(sourceLine)
-            out += "\n" + shown
-            // Tabs keep their width so the caret stays under the right character.
-            let prefix = sourceLine.prefix(max(0, location.column - 1))
-            let pad = String(prefix.map { $0 == "\t" ? "\t" : " " })
-            out += "\n" + pad + "^"
+            let (shown, pad) = Self.excerpt(sourceLine, column: location.column)
+            out += "\n" + shown + "\n" + pad + "^"
         }
         return out
+    }
+
+    /// At most this many characters of a source line are shown under a message, around the caret: the line
+    /// may come from a file that is not what it claims to be, and an error must not print it whole.
+    public static let sourceLineLimit = 120
+
+    /// At most this many characters of a message are shown.
+    public static let messageLimit = 300
+
+    /// The neutralised part of `line` around `column` (1-based, in Unicode scalars, as marks count), with '…'
+    /// where it was cut, and the padding that puts a caret under that column.
+    static func excerpt(_ line: String, column: Int) -> (shown: String, pad: String) {
+        let pieces = line.unicodeScalars.map { Sanitizer.neutralize(String($0)) }
+        let caret = min(max(0, column - 1), pieces.count)
+        let limit = sourceLineLimit
+        // Up to half the room before the caret, then the rest after it, then any room left before it again.
+        var start = caret
+        var end = caret
+        var width = 0
+        while start > 0, width + pieces[start - 1].count <= limit / 2 {
+            start -= 1
+            width += pieces[start].count
+        }
+        while end < pieces.count, width + pieces[end].count <= limit {
+            width += pieces[end].count
+            end += 1
+        }
+        while start > 0, width + pieces[start - 1].count <= limit {
+            start -= 1
+            width += pieces[start].count
+        }
+        let head = start > 0 ? "…" : ""
+        let tail = end < pieces.count ? "…" : ""
+        let shown = head + pieces[start..<end].joined() + tail
+        // Tabs keep their width so the caret stays under the right character.
+        let before = pieces[start..<caret].joined()
+        let pad = String(repeating: " ", count: head.count) + String(before.map { $0 == "\t" ? "\t" : " " })
+        return (shown, pad)
     }
 }
 

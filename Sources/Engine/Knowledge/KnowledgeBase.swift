@@ -120,13 +120,8 @@ public struct KnowledgeBase: Sendable {
         var notes: [String] = []
         for directory in directories {
             var layer: [String: String] = [:]
-            let files: [String]
-            do {
-                files = try PlaybookLoader.files(under: directory, extensions: ["md"])
-            } catch {
-                errors.append(error)
-                continue
-            }
+            let (files, problems) = PlaybookLoader.scan(directory, extensions: ["md"])
+            errors += problems
             for file in files {
                 if ((file as NSString).lastPathComponent).uppercased() == "README.MD" { continue }
                 do {

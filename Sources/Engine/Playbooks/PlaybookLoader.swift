@@ -61,13 +61,8 @@ public struct PlaybookLoader: Sendable {
         var notes: [String] = []
         for source in sources {
             var layerIDs: [String: SourceLocation] = [:]
-            let files: [String]
-            do {
-                files = try Self.files(under: source.path, extensions: ["yaml", "yml"])
-            } catch {
-                errors.append(error)
-                continue
-            }
+            let (files, problems) = Self.scan(source.path, extensions: ["yaml", "yml"])
+            errors += problems
             for file in files {
                 let text: String
                 do {
@@ -105,42 +100,73 @@ public struct PlaybookLoader: Sendable {
         return PlaybookCatalog(playbooks: playbooks, notes: notes)
     }
 
-    /// Files with the given extensions under `path` (or `path` itself), sorted for a stable order.
+    /// Files with the given extensions under `path` (or `path` itself), sorted for a stable order; the first
+    /// problem `scan` finds is thrown.
     public static func files(under path: String, extensions: Set<String>) throws(KBError) -> [String] {
+        let (files, problems) = scan(path, extensions: extensions)
+        if let first = problems.first { throw first }
+        return files
+    }
+
+    /// Files with the given extensions under `path` (or `path` itself, when it is a file), sorted, and the
+    /// problems found on the way. A directory of playbooks or articles is read only inside itself: an entry
+    /// whose real path leads elsewhere (a symlink to /etc/shadow or to another directory) is a problem that
+    /// names the entry, and nothing of its target is read or shown.
+    public static func scan(_ path: String, extensions: Set<String>) -> (files: [String], problems: [KBError]) {
+        let shown = Sanitizer.neutralize(path)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw KBError(.notFound, "no such file or directory '\(path)'")
+            return ([], [KBError(.notFound, "no such file or directory '\(shown)'")])
         }
-        guard isDirectory.boolValue else { return [path] }
-        guard let enumerator = FileManager.default.enumerator(atPath: path) else {
-            throw KBError(.inputUnreadable, "cannot list directory '\(path)'")
+        guard isDirectory.boolValue else { return ([path], []) }
+        guard let root = ConfinedFiles.realPath(path) else {
+            return ([], [KBError(.inputUnreadable, "cannot list directory '\(shown)'")])
         }
-        var out: [String] = []
-        while let relative = enumerator.nextObject() as? String {
-            let ext = (relative as NSString).pathExtension.lowercased()
-            if extensions.contains(ext) { out.append((path as NSString).appendingPathComponent(relative)) }
+        var files: [String] = []
+        var problems: [KBError] = []
+        var pending = [path]
+        while let directory = pending.popLast() {
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
+                problems.append(KBError(.inputUnreadable, "cannot list directory '\(Sanitizer.neutralize(directory))'"))
+                continue
+            }
+            for name in names.sorted() {
+                let entry = (directory as NSString).appendingPathComponent(name)
+                let wanted = extensions.contains((name as NSString).pathExtension.lowercased())
+                var info = stat()
+                guard lstat(entry, &info) == 0 else { continue }
+                switch info.st_mode & S_IFMT {
+                case S_IFDIR:
+                    pending.append(entry)
+                case S_IFLNK:
+                    var target = stat()
+                    let isDirectoryLink = stat(entry, &target) == 0 && (target.st_mode & S_IFMT) == S_IFDIR
+                    guard wanted || isDirectoryLink else { continue }
+                    guard let real = ConfinedFiles.realPath(entry) else {
+                        problems.append(KBError(.inputUnreadable, "cannot read '\(Sanitizer.neutralize(entry))'"))
+                        continue
+                    }
+                    guard ConfinedFiles.isWithin(real, root) else {
+                        problems.append(KBError(.outsideRoots, "'\(Sanitizer.neutralize(entry))' is a link that leads "
+                            + "outside '\(shown)'; it was not read"))
+                        continue
+                    }
+                    // A link to a directory inside is walked where it really is; a link to a file inside is read.
+                    if !isDirectoryLink { files.append(entry) }
+                default:
+                    // Other kinds (a FIFO named x.yaml) are refused when read, without blocking.
+                    if wanted { files.append(entry) }
+                }
+            }
         }
-        return out.sorted()
+        return (files.sorted(), problems)
     }
 }
 
-/// Reads a UTF-8 text file with a size limit, so a stray huge file fails with a message, not memory exhaustion.
+/// Reads a UTF-8 text file with a size limit, so a stray huge file fails with a message, not memory exhaustion,
+/// and a FIFO or device in its place is refused instead of blocking kb.
 public enum TextFile {
     public static func read(_ path: String, limit: Int) throws(KBError) -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw KBError(.inputUnreadable, "cannot read '\(path)'")
-        }
-        defer { try? handle.close() }
-        let data: Data
-        do {
-            data = try handle.read(upToCount: limit + 1) ?? Data()
-        } catch {
-            throw KBError(.inputUnreadable, "cannot read '\(path)': \(error.localizedDescription)")
-        }
-        if data.count > limit {
-            throw KBError(.inputTooLarge, "'\(path)' is larger than the limit of \(limit) bytes")
-        }
-        // Invalid UTF-8 is repaired rather than refused: logs and pastes often carry stray bytes.
-        return String(decoding: data, as: UTF8.self)
+        try RegularFile.read(path, limit: limit)
     }
 }

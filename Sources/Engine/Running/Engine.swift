@@ -8,8 +8,10 @@ public struct RunEnvironment: Sendable {
     public var logger: Logger
     public var services: [String: any Sendable]
 
-    public init(files: any FileAccess = LocalFiles(), timeouts: Timeouts = Timeouts(), byteLimit: Int = 1 << 20,
-                logger: Logger = Logger(label: "kb"), services: [String: any Sendable] = [:]) {
+    /// `files` reads nothing by default: a config analysis follows includes only where the caller allows.
+    public init(files: any FileAccess = ConfinedFiles(roots: []), timeouts: Timeouts = Timeouts(),
+                byteLimit: Int = 1 << 20, logger: Logger = Logger(label: "kb"),
+                services: [String: any Sendable] = [:]) {
         self.files = files
         self.timeouts = timeouts
         self.byteLimit = byteLimit
@@ -20,26 +22,6 @@ public struct RunEnvironment: Sendable {
     /// The context a probe runs with: these services around the facts it reads.
     public func context(_ facts: Facts) -> ProbeContext {
         ProbeContext(facts: facts, files: files, timeouts: timeouts, byteLimit: byteLimit, logger: logger, services: services)
-    }
-}
-
-/// Reads local files with a size limit and lists directories (for include globs).
-public struct LocalFiles: FileAccess, DirectoryListing {
-    public init() {}
-    public func read(_ path: String, limit: Int) throws(KBError) -> String {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw KBError(.inputUnreadable, "'\(path)' is a directory")
-        }
-        return try TextFile.read(path, limit: limit)
-    }
-
-    public func contents(ofDirectory directory: String) throws(KBError) -> [String] {
-        do {
-            return try FileManager.default.contentsOfDirectory(atPath: directory)
-        } catch {
-            throw KBError(.inputUnreadable, "cannot list '\(directory)'")
-        }
     }
 }
 

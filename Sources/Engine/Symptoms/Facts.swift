@@ -79,14 +79,32 @@ public struct Finding: Sendable, Hashable, Codable {
     public var id: String
     public var message: String
     public var location: SourceLocation?
-    /// The config or log line it points at, as found.
+    /// The config or log line it points at, neutralised and at most `excerptLimit` characters: a report
+    /// points at a line, it does not carry a file.
     public var excerpt: String?
 
-    public init(id: String, message: String, location: SourceLocation? = nil, excerpt: String? = nil) {
+    public static let excerptLimit = 160
+
+    /// `focus` is the part of a long excerpt to keep in view, such as "AH02032" in an Apache error-log line
+    /// whose first hundred characters are timestamp, module and client.
+    public init(id: String, message: String, location: SourceLocation? = nil, excerpt: String? = nil,
+                focus: String? = nil) {
         self.id = id
         self.message = message
         self.location = location
-        self.excerpt = excerpt
+        self.excerpt = excerpt.map { Self.shortExcerpt($0, focus: focus) }
+    }
+
+    /// One neutralised line of at most `excerptLimit` characters, with '…' where it was cut. A long line whose
+    /// `focus` lies beyond the first half of the window starts shortly before it.
+    public static func shortExcerpt(_ text: String, focus: String? = nil) -> String {
+        var line = Substring(text)
+        if line.count > excerptLimit, let focus, !focus.isEmpty, let range = line.range(of: focus),
+           line.distance(from: line.startIndex, to: range.lowerBound) > excerptLimit / 2 {
+            line = Substring("…" + line[line.index(range.lowerBound, offsetBy: -16)...])
+        }
+        let clean = Sanitizer.neutralize(String(line))
+        return clean.count > excerptLimit ? String(clean.prefix(excerptLimit - 1)) + "…" : clean
     }
 }
 

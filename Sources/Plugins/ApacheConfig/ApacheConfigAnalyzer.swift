@@ -11,6 +11,7 @@ public struct ApacheConfigAnalyzer: InputAnalyzer {
         "apache.default-vhost", "apache.default-vhost-differs", "apache.incompatible-tls-vhosts",
         "apache.cert-name-unserved", "apache.strict-sni-on", "apache.sni-policy",
         "apache.syntax-error", "apache.include-unresolved", "apache.include-cycle", "apache.include-too-deep",
+        "apache.include-outside", "apache.include-too-large",
     ]
 
     /// At most this many `apache.incompatible-tls-vhosts` findings per address.

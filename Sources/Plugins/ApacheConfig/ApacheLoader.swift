@@ -24,6 +24,8 @@ struct ApacheLoader {
     private let files: (any FileAccess)?
     private let byteLimit: Int
     private var serverRoot: String = "."
+    /// Why an included file could not be had, by path; it decides which finding the include gets.
+    private var unread: [String: KBError] = [:]
 
     init(files: (any FileAccess)?, byteLimit: Int) {
         self.files = files
@@ -80,12 +82,15 @@ struct ApacheLoader {
             text = entry.text
             fileOwner = entry.owner
         } else {
-            guard let files, filesRead < Self.maxFiles, let read = try? files.read(path, limit: byteLimit) else {
+            guard let files, filesRead < Self.maxFiles else { return nil }
+            filesRead += 1
+            do {
+                text = try files.read(path, limit: byteLimit)
+            } catch {
+                unread[path] = error
                 return nil
             }
-            filesRead += 1
-            text = read
-            known[path] = (read, owner)
+            known[path] = (text, owner)
         }
         sources[path] = ConfigSourceLines(text)
         owners[path] = fileOwner
@@ -120,7 +125,11 @@ struct ApacheLoader {
             if directive.children == nil, directive.key == "include" || directive.key == "includeoptional",
                let pattern = directive.args.first {
                 let optional = directive.key == "includeoptional"
-                let targets = resolve(pattern)
+                let (targets, outside) = resolve(pattern)
+                if let outside {
+                    reportOutside(directive, owner: owner, path: outside)
+                    continue
+                }
                 if targets.isEmpty && !optional {
                     unresolved(directive, owner: owner)
                 }
@@ -139,6 +148,12 @@ struct ApacheLoader {
                     if let included = expandFile(target, owner: owner, depth: depth + 1, stack: stack + [target],
                                                  closure: &closure) {
                         out.append(contentsOf: included)
+                    } else if let error = unread[target], error.code == .outsideRoots {
+                        // Even IncludeOptional says so: a file that may not be read is not a file that is absent.
+                        reportOutside(directive, owner: owner, path: target)
+                    } else if let error = unread[target], error.code == .inputTooLarge {
+                        add("apache.include-too-large", ConfigText.tooLarge(directive.name, target, byteLimit),
+                            directive, owner)
                     } else if !optional {
                         unresolved(directive, owner: owner)
                     }
@@ -154,22 +169,32 @@ struct ApacheLoader {
         return out
     }
 
-    private mutating func resolve(_ pattern: String) -> [String] {
+    /// The files an Include names, or the path that was refused when it lies outside what the user allowed.
+    private mutating func resolve(_ pattern: String) -> (targets: [String], outside: String?) {
         let absolute = ConfigPath.join(serverRoot, pattern)
         let lister = files as? any DirectoryListing
         if ConfigGlob.hasMagic(pattern) {
             var matches = known.keys.filter { ConfigGlob.matchPath(absolute, $0) }
-            matches += ConfigGlob.expand(absolute, lister: lister, limit: Self.maxFiles) ?? []
-            return Array(Set(matches)).sorted()
+            do {
+                matches += try ConfigGlob.expand(absolute, lister: lister, limit: Self.maxFiles) ?? []
+            } catch {
+                if matches.isEmpty { return ([], absolute) }
+            }
+            return (Array(Set(matches)).sorted(), nil)
         }
-        if known[absolute] != nil { return [absolute] }
-        // `Include conf.d/` names a directory: every file in it, sorted.
+        if known[absolute] != nil { return ([absolute], nil) }
+        // `Include conf.d/` names a directory: every file in it, sorted. A path outside the allowed directories
+        // is not listed; reading it below reports it.
         if let lister, let names = try? lister.contents(ofDirectory: absolute) {
-            return names.filter { !$0.hasPrefix(".") }.sorted().map { ConfigPath.join(absolute, $0) }
+            return (names.filter { !$0.hasPrefix(".") }.sorted().map { ConfigPath.join(absolute, $0) }, nil)
         }
         let inDirectory = known.keys.filter { ConfigPath.directory(of: $0) == absolute }
-        if !inDirectory.isEmpty { return inDirectory.sorted() }
-        return [absolute]
+        if !inDirectory.isEmpty { return (inDirectory.sorted(), nil) }
+        return ([absolute], nil)
+    }
+
+    private mutating func reportOutside(_ directive: ApacheDirective, owner: String, path: String) {
+        add("apache.include-outside", ConfigText.notFollowed(path), directive, owner)
     }
 
     private mutating func unresolved(_ directive: ApacheDirective, owner: String) {

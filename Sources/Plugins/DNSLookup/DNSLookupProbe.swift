@@ -173,11 +173,12 @@ public struct DNSLookupProbe: Probe {
         ], evidence: evidence, command: command)
     }
 
-    /// The nameservers of /etc/resolv.conf, read through the context's file access.
+    /// The nameservers of /etc/resolv.conf. It is read directly, not through the context's file access: that
+    /// one holds only what the user gave to analyse, and the system resolver is not part of it.
     static func systemServers(_ context: ProbeContext) throws(ProbeFailure) -> [Endpoint] {
         let text: String
         do {
-            text = try context.files.read("/etc/resolv.conf", limit: 64 * 1024)
+            text = try RegularFile.read("/etc/resolv.conf", limit: 64 * 1024)
         } catch {
             throw ProbeFailure("no 'server' given and /etc/resolv.conf is unreadable: \(error)")
         }

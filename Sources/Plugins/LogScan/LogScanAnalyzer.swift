@@ -73,6 +73,13 @@ public struct LogScanAnalyzer: InputAnalyzer {
         }
     }
 
+    /// What an example line of each category is about, kept in view when a long line is cut for its excerpt.
+    static let focus: [String: String] = [
+        "ah02032-no-sni": "AH02032", "ah02032-sni-mismatch": "AH02032", "ah02032-different": "AH02032",
+        "ah02031": "AH02031", "ah02033": "AH02033", "nginx-sni-mismatch": "client attempted",
+        "nginx-protocol-disabled": "protocol", "access-421": " 421", "smtp-421": "421", "ftp-421": "421",
+    ]
+
     /// Findings for a report: one per kind of evidence, at the first example line.
     public static func findings(from report: LogReport) -> [Finding] {
         var out: [Finding] = []
@@ -81,7 +88,7 @@ public struct LogScanAnalyzer: InputAnalyzer {
             out.append(Finding(
                 id: id, message: message,
                 location: example.map { SourceLocation(file: report.source, line: $0.line) },
-                excerpt: example?.text))
+                excerpt: example?.text, focus: example.flatMap { Self.focus[$0.category] }))
         }
         func top(_ table: CountTable) -> String {
             guard let entry = table.entries.first(where: { $0.key != "-" }) else { return "" }

@@ -23,15 +23,9 @@ public struct LogScanner: Sendable {
     /// Scans a file; `-` reads standard input.
     public func scan(path: String) throws(KBError) -> LogReport {
         if path == "-" { return try scan(fileDescriptor: 0, name: options.name ?? "<stdin>") }
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
-            throw KBError(.inputUnreadable, "cannot open '\(path)': \(String(cString: strerror(errno)))")
-        }
+        // Only a regular file: a FIFO would block and a device may act on being opened; '-' is for pipes.
+        let fd = try RegularFile.open(path)
         defer { close(fd) }
-        var info = stat()
-        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
-            throw KBError(.inputUnreadable, "'\(path)' is a directory, not a log file")
-        }
         return try scan(fileDescriptor: fd, name: options.name ?? path)
     }
 

@@ -154,8 +154,9 @@ enum ConfigGlob {
     }
 
     /// Expands an absolute pattern with directory listings, sorted as glob(3) sorts. Returns nil when the
-    /// pattern needs a listing that cannot be had (no lister, or the directory cannot be listed).
-    static func expand(_ pattern: String, lister: (any DirectoryListing)?, limit: Int) -> [String]? {
+    /// pattern needs a listing that cannot be had (no lister, or the directory cannot be listed), and throws
+    /// the lister's `outsideRoots` error when the directory is not one the user allowed.
+    static func expand(_ pattern: String, lister: (any DirectoryListing)?, limit: Int) throws(KBError) -> [String]? {
         let parts = pattern.split(separator: "/", omittingEmptySubsequences: true)
         var current: [String] = [pattern.hasPrefix("/") ? "" : "."]
         for (index, part) in parts.enumerated() {
@@ -169,7 +170,13 @@ enum ConfigGlob {
                 listedAny = false
                 for dir in current {
                     let listed = dir == "" ? "/" : dir
-                    guard let names = try? lister.contents(ofDirectory: listed) else { continue }
+                    let names: [String]
+                    do {
+                        names = try lister.contents(ofDirectory: listed)
+                    } catch {
+                        if error.code == .outsideRoots { throw error }
+                        continue
+                    }
                     listedAny = true
                     for name in names.sorted() where matchComponent(part, Substring(name)) {
                         next.append(dir == "" ? "/" + name : dir + "/" + name)
@@ -282,6 +289,18 @@ enum ConfigHostNames {
 }
 
 extension ConfigText {
+    /// The finding for an include that leads outside the directories the user allowed: the path as the config
+    /// spells it (resolved against its prefix), nothing of what is there, and how to allow it.
+    static func notFollowed(_ path: String) -> String {
+        "include outside the given files was not followed: '\(Finding.shortExcerpt(path))'; "
+            + "to follow it, add --config-root DIR for the directory that holds it"
+    }
+
+    static func tooLarge(_ directive: String, _ path: String, _ limit: Int) -> String {
+        "\(directive) '\(Finding.shortExcerpt(path))' is larger than the limit of \(limit) bytes and was not read; "
+            + "findings may miss what it holds"
+    }
+
     /// Joins a list of names as `'a', 'b' and 3 more`.
     static func quotedList(_ items: [String], max: Int = 4) -> String {
         let shown = items.prefix(max).map { "'\($0)'" }.joined(separator: ", ")

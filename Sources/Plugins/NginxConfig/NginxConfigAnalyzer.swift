@@ -13,6 +13,7 @@ public struct NginxConfigAnalyzer: InputAnalyzer {
         "nginx.proxy-ssl-server-name-off", "nginx.proxy-ssl-name-missing", "nginx.upstream-keepalive-tls",
         "nginx.no-default-server", "nginx.cert-overlap", "nginx.http2-mixed", "nginx.ssl-verify-client",
         "nginx.syntax-error", "nginx.include-unresolved", "nginx.include-cycle", "nginx.include-too-deep",
+        "nginx.include-outside", "nginx.include-too-large",
     ]
 
     public init() {}

@@ -27,8 +27,11 @@ struct NginxLoader {
     private let files: (any FileAccess)?
     private let byteLimit: Int
     private var reportedUnresolved: Set<String> = []
-    /// Files that came from an `nginx -T` dump: their includes are complete as dumped.
+    /// Files that came from an `nginx -T` dump: their includes are complete as dumped, and nothing is read
+    /// from disk for them.
     private var dumped: Set<String> = []
+    /// Why an included file could not be had, by path; it decides which finding the include gets.
+    private var unread: [String: KBError] = [:]
 
     init(files: (any FileAccess)?, byteLimit: Int) {
         self.files = files
@@ -93,20 +96,29 @@ struct NginxLoader {
         return (major, minor, parts.count > 2 ? Int(parts[2]) ?? 0 : 0)
     }
 
-    private mutating func text(of path: String, owner: String) -> (String, String)? {
+    private mutating func text(of path: String, owner: String, fromDump: Bool) -> (String, String)? {
         if let entry = known[path] { return (entry.text, entry.owner) }
+        guard !fromDump else {
+            unread[path] = KBError(.notFound, "not in the dump")
+            return nil
+        }
         guard let files, filesRead < Self.maxFiles else { return nil }
         filesRead += 1
-        guard let text = try? files.read(path, limit: byteLimit) else { return nil }
-        known[path] = (text, owner)
-        return (text, owner)
+        do {
+            let text = try files.read(path, limit: byteLimit)
+            known[path] = (text, owner)
+            return (text, owner)
+        } catch {
+            unread[path] = error
+            return nil
+        }
     }
 
-    private mutating func parsedFile(_ path: String, owner: String) -> [NginxDirective]? {
+    private mutating func parsedFile(_ path: String, owner: String, fromDump: Bool) -> [NginxDirective]? {
         if let result = parsed[path] {
             return try? result.get()
         }
-        guard let (text, fileOwner) = text(of: path, owner: owner) else { return nil }
+        guard let (text, fileOwner) = text(of: path, owner: owner, fromDump: fromDump) else { return nil }
         sources[path] = ConfigSourceLines(text)
         owners[path] = fileOwner
         do {
@@ -125,8 +137,9 @@ struct NginxLoader {
     }
 
     private mutating func expandFile(_ path: String, owner: String, prefix: String, depth: Int,
-                                     stack: [String], closure: inout Set<String>) -> [NginxDirective]? {
-        guard let directives = parsedFile(path, owner: owner) else { return nil }
+                                     stack: [String], closure: inout Set<String>,
+                                     fromDump: Bool = false) -> [NginxDirective]? {
+        guard let directives = parsedFile(path, owner: owner, fromDump: fromDump) else { return nil }
         let fileOwner = owners[path] ?? owner
         return expand(directives, owner: fileOwner, prefix: prefix, depth: depth, stack: stack, closure: &closure)
     }
@@ -136,9 +149,14 @@ struct NginxLoader {
         var out: [NginxDirective] = []
         for directive in directives {
             if directive.name == "include", directive.block == nil, directive.args.count == 1 {
-                let (targets, certain) = resolve(directive.args[0], prefix: prefix)
+                let fromDump = dumped.contains(directive.location.file)
+                let (targets, certain, outside) = resolve(directive.args[0], prefix: prefix, fromDump: fromDump)
+                if let outside {
+                    reportOutside(directive, owner: owner, path: outside)
+                    continue
+                }
                 // An empty glob is fine for nginx; say so only when the directory could not be looked at.
-                if targets.isEmpty, !certain, !dumped.contains(directive.location.file) {
+                if targets.isEmpty, !certain, !fromDump {
                     reportUnresolved(directive, owner: owner, glob: ConfigGlob.hasMagic(directive.args[0]))
                 }
                 for target in targets {
@@ -160,8 +178,17 @@ struct NginxLoader {
                     }
                     closure.insert(target)
                     if let included = expandFile(target, owner: owner, prefix: prefix, depth: depth + 1,
-                                                 stack: stack + [target], closure: &closure) {
+                                                 stack: stack + [target], closure: &closure, fromDump: fromDump) {
                         out.append(contentsOf: included)
+                    } else if let error = unread[target], error.code == .outsideRoots {
+                        reportOutside(directive, owner: owner, path: target)
+                    } else if let error = unread[target], error.code == .inputTooLarge {
+                        add("nginx.include-too-large", ConfigText.tooLarge("include", target, byteLimit),
+                            directive, owner)
+                    } else if fromDump {
+                        add("nginx.include-unresolved", "include '\(Finding.shortExcerpt(directive.args[0]))' names "
+                            + "a file that is not in the dump; nothing is read from disk for an nginx -T dump",
+                            directive, owner)
                     } else {
                         reportUnresolved(directive, owner: owner, glob: false)
                     }
@@ -177,16 +204,37 @@ struct NginxLoader {
         return out
     }
 
-    /// The files an include names, and whether that list is certain (a glob whose directory was listed).
-    private mutating func resolve(_ pattern: String, prefix: String) -> ([String], Bool) {
+    /// The files an include names, whether that list is certain (a glob whose directory was listed), and
+    /// the path that was refused when the glob's directory lies outside what the user allowed.
+    private mutating func resolve(_ pattern: String, prefix: String,
+                                  fromDump: Bool) -> (targets: [String], certain: Bool, outside: String?) {
         let absolute = ConfigPath.join(prefix, pattern)
         if ConfigGlob.hasMagic(pattern) {
             var matches = known.keys.filter { ConfigGlob.matchPath(absolute, $0) }
-            let expanded = ConfigGlob.expand(absolute, lister: files as? any DirectoryListing, limit: Self.maxFiles)
+            // A dump's globs match only the files in the dump.
+            let lister: (any DirectoryListing)? = fromDump ? nil : files as? any DirectoryListing
+            let expanded: [String]?
+            do {
+                expanded = try ConfigGlob.expand(absolute, lister: lister, limit: Self.maxFiles)
+            } catch {
+                if matches.isEmpty { return ([], false, absolute) }
+                expanded = nil
+            }
             matches.append(contentsOf: expanded ?? [])
-            return (Array(Set(matches)).sorted(), expanded != nil)
+            return (Array(Set(matches)).sorted(), expanded != nil, nil)
         }
-        return ([absolute], true)
+        return ([absolute], true, nil)
+    }
+
+    private mutating func reportOutside(_ directive: NginxDirective, owner: String, path: String) {
+        add("nginx.include-outside", ConfigText.notFollowed(path), directive, owner)
+    }
+
+    private mutating func add(_ id: String, _ message: String, _ directive: NginxDirective, _ owner: String) {
+        let location = directive.location
+        guard !findings.contains(where: { $0.finding.id == id && $0.finding.location == location }) else { return }
+        findings.append(ConfigOwnedFinding(owner: owner, finding: Finding(
+            id: id, message: message, location: location, excerpt: sources[location.file]?.excerpt(location.line))))
     }
 
     private mutating func reportUnresolved(_ directive: NginxDirective, owner: String, glob: Bool) {
