@@ -16,8 +16,8 @@ extension KB {
                   kb diagnose --target https://b.example.com:8443/ --resolve b.example.com:8443:203.0.113.7 --origin 10.0.0.5:443
                   kb diagnose --target smtp://mx.example.com --file bounce.txt
                   kb diagnose --target smtp://example.com --dns-server 192.0.2.53
-                Live checks contact only what the command line names: the target and the addresses it resolves to
-                (for smtp://domain also its MX hosts), --resolve addresses, --origin, and the system resolver or
+                Live checks contact only what the command line names: the target and the addresses it resolves to \
+                (for smtp://domain also its MX hosts), --resolve addresses, --origin, and the system resolver or \
                 --dns-server; a check that wants anything else is an error and sends nothing.
                 Exit codes: 0 no problem found, 1 problem diagnosed, 2 inconclusive, 64 usage error, 65 invalid data.
                 """

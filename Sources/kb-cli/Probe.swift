@@ -15,7 +15,7 @@ extension KB {
                   kb probe tls.handshake --host b.example.com --connect 203.0.113.7:443 --sni none
                   kb probe http.request --connect 127.0.0.1:8443 --host b.example.com --sni a.example.com
                   kb probe dns.lookup --param name=example.com --param type=A,MX --param server=127.0.0.1:5353
-                A live probe contacts only what this command line names: --connect, --host and the probe's
+                A live probe contacts only what this command line names: --connect, --host and the probe's \
                 destination parameters (connect, addresses, server, name); a redirect elsewhere is refused.
                 """
         )

@@ -149,6 +149,16 @@ struct DestinationDecodingTests {
         \(with)
             expect:
               ok: true
+        remediation:
+          - step: Remove the check
+            detail: A playbook uses only the destinations the user named.
+        tests:
+          - name: positive
+            input: 'leak test'
+            expect: top
+          - name: negative
+            input: 'nothing'
+            expect: no-match
         """
     }
 
@@ -157,7 +167,7 @@ struct DestinationDecodingTests {
             _ = try PlaybookLoader(context: context).decode(playbook(with), path: "org.yaml")
             return []
         } catch {
-            return error.errors.map(\.description)
+            return error.errors.map { String($0.description.split(separator: "\n")[0]) }
         }
     }
 
