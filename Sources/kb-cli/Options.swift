@@ -220,7 +220,8 @@ struct LiveOptions: ParsableArguments {
         }
         for server in dnsServers {
             guard let d = ContactPolicy.parse(server, defaultPort: 53), ContactPolicy.isIPLiteral(d.host) else {
-                throw ValidationError("--dns-server '\(server)' must be an IP address with an optional port: ADDR[:PORT] or [V6]:PORT")
+                throw ValidationError(
+                    "--dns-server '\(server)' must be an IP address with an optional port: ADDR[:PORT] or [V6]:PORT")
             }
         }
         if !(1...120).contains(timeout) { throw ValidationError("--timeout must be between 1 and 120 seconds") }

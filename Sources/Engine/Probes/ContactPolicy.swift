@@ -125,7 +125,8 @@ public struct ContactPolicy: Sendable, Hashable {
         case .connect(let host, let port):
             let d = Destination(host, port: port)
             if endpoints.contains(d) || (loopbackOnly && Self.isLoopback(d.host)) { return nil }
-            return "\(requester) wants to contact '\(Sanitizer.neutralize(d.description))', which was not named on the command line"
+            return "\(requester) wants to contact '\(Sanitizer.neutralize(d.description))', "
+                + "which was not named on the command line"
         case .dnsServer(let host, let port):
             let d = Destination(host, port: port)
             if dnsServers.contains(d) || (loopbackOnly && Self.isLoopback(d.host)) { return nil }
@@ -134,9 +135,11 @@ public struct ContactPolicy: Sendable, Hashable {
         case .systemResolver(let host, let port):
             let d = Destination(host, port: port)
             if systemResolver || dnsServers.contains(d) { return nil }
+            // The system resolver is refused when the user named DNS servers, or when nothing may be contacted.
             return "\(requester) wants to contact the DNS server '\(Sanitizer.neutralize(d.description))', "
-                + "which was not named on the command line (the user named " + (dnsServers.isEmpty ? "none"
-                    : dnsServers.map { "'\($0)'" }.joined(separator: ", ")) + ")"
+                + "which was not named on the command line"
+                + (dnsServers.isEmpty ? ""
+                    : " (--dns-server names " + dnsServers.map { "'\($0)'" }.joined(separator: ", ") + ")")
         case .lookup(let name):
             let n = Self.canonical(name)
             if Self.isIPLiteral(n) || loopbackOnly || Self.isUnder(n, names) { return nil }

@@ -408,7 +408,8 @@ public struct Engine: Sendable {
                     // The probe applies its own default port; any port of a destination not named is refused anyway.
                     guard let d = ContactPolicy.parse(raw, defaultPort: role == .dnsServer ? 53 : nil)
                         ?? ContactPolicy.parse(raw, defaultPort: 443) else { continue }
-                    contact = role == .dnsServer ? .dnsServer(host: d.host, port: d.port) : .connect(host: d.host, port: d.port)
+                    contact = role == .dnsServer ? .dnsServer(host: d.host, port: d.port)
+                                                 : .connect(host: d.host, port: d.port)
                 }
                 if let refusal = policy.refusal(contact, by: requester) { return refusal }
             }

@@ -11,7 +11,8 @@ public struct HTTPCoalesceProbe: Probe {
         summary: "one HTTP/2 connection opened for host A, then a request for host B on it, then B on a fresh connection",
         live: true,
         parameters: [
-            ProbeParameter("connect", .string, required: true, contact: .endpoint, summary: "ADDR:PORT both names resolve to"),
+            ProbeParameter("connect", .string, required: true, contact: .endpoint,
+                           summary: "ADDR:PORT both names resolve to"),
             ProbeParameter("first", .string, required: true, summary: "host A: the SNI and :authority of the first request"),
             ProbeParameter("second", .string, required: true, summary: "host B: requested on A's connection, then on its own"),
             ProbeParameter("path", .string, summary: "request path (default /)"),

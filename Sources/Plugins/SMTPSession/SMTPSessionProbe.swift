@@ -11,7 +11,8 @@ public struct SMTPSessionProbe: Probe {
         summary: "SMTP banner, EHLO, capabilities, STARTTLS with the certificate, QUIT (never sends a message, one connection)",
         live: true,
         parameters: [
-            ProbeParameter("connect", .string, required: true, contact: .endpoint, summary: "ADDR:PORT of the SMTP server (port 25 when omitted)"),
+            ProbeParameter("connect", .string, required: true, contact: .endpoint,
+                           summary: "ADDR:PORT of the SMTP server (port 25 when omitted)"),
             ProbeParameter("helo", .string, summary: "name to give in EHLO (default kb.invalid)"),
             ProbeParameter("starttls", .bool, summary: "do STARTTLS when offered (default true)"),
             ProbeParameter("sni", .string, summary: "SNI for STARTTLS; 'none' sends none (default: the connect host if it is a name)"),
