@@ -272,6 +272,28 @@ struct ContactPolicyLiveTests {
         #expect(sentinel.contacts == 0)
     }
 
+    /// `smtp://domain`: the domain's MX hosts and their addresses become named, on the target's port only.
+    @Test func aMailDomainNamesItsMXHostsAndTheirAddresses() async throws {
+        let dns = try await TestDNSServer { id, question, type in
+            switch type {
+            case 15: DNSBuilder.response(id: id, question: question, answers: [(15, 300, [0, 10] + DNSBuilder.name("mx1.kb.mail"))])
+            case 1: DNSBuilder.response(id: id, question: question, answers: [(1, 300, [127, 0, 0, 3])])
+            default: DNSBuilder.response(id: id, question: question, answers: [])
+            }
+        }
+        defer { Task { await dns.stop() } }
+        let port = try #require(Int(dns.server.split(separator: ":").last ?? ""))
+        let target = Target(url: "smtp://kb.mail", scheme: "smtp", host: "kb.mail", port: 25)
+        let named = RunEnvironment(timeouts: Timeouts(connect: .seconds(1), read: .seconds(1), total: .seconds(3)),
+                                   contacts: .named(by: target, dnsServers: [ContactPolicy.Destination("127.0.0.1", port: port)]))
+        let (_, environment) = await LiveSurvey.prepare(target, environment: named)
+        #expect(named.contacts.refusal(.connect(host: "127.0.0.3", port: 25), by: "x") != nil)
+        #expect(environment.contacts.refusal(.connect(host: "mx1.kb.mail", port: 25), by: "x") == nil)
+        #expect(environment.contacts.refusal(.connect(host: "127.0.0.3", port: 25), by: "x") == nil)
+        #expect(environment.contacts.refusal(.connect(host: "127.0.0.3", port: 587), by: "x") != nil)
+        #expect(environment.contacts.refusal(.lookup("mx1.kb.mail"), by: "x") == nil)
+    }
+
     /// The control for the tests above: once named, the sentinel does see a connection and a query, so its
     /// zero counts mean nothing was sent, not that it could not hear.
     @Test func theSentinelSeesWhatIsNamed() async throws {
