@@ -362,6 +362,32 @@ struct LeakFixtureTests {
         #expect(messages.count == expected.count, "\(messages)")
     }
 
+    /// Editors see the same rule: the JSON Schema restricts every destination parameter of every probe.
+    @Test func theSchemaSaysTheSame() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Shipped.root + "/schema/playbook.schema.json"))
+        let schema = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let defs = try #require(schema["$defs"] as? [String: Any])
+        let allowed = (defs["destination"] as? [String: Any])?["enum"] as? [String] ?? []
+        #expect(Set(allowed) == Set(Template.destinationVariables.map { "{{\($0)}}" }))
+        let blocks = (defs["probeCheck"] as? [String: Any])?["allOf"] as? [[String: Any]] ?? []
+        func restricted(_ probe: String) -> Set<String> {
+            var names: Set<String> = []
+            for block in blocks {
+                let condition = ((block["if"] as? [String: Any])?["properties"] as? [String: Any])?["probe"] as? [String: Any]
+                guard condition?["const"] as? String == probe else { continue }
+                let with = ((block["then"] as? [String: Any])?["properties"] as? [String: Any])?["with"] as? [String: Any]
+                names.formUnion(((with?["properties"] as? [String: Any]) ?? [:]).keys)
+            }
+            return names
+        }
+        for probe in BuiltinProbes.registry.probes {
+            for parameter in probe.description.parameters where parameter.contact != nil {
+                #expect(restricted(probe.description.id).contains(parameter.name),
+                        "schema does not restrict '\(parameter.name)' of '\(probe.description.id)'")
+            }
+        }
+    }
+
     /// Every shipped playbook keeps to the rule, so the rule costs built-in checks nothing.
     @Test func shippedPlaybooksLoad() throws {
         let engine = try Shipped.engine()
