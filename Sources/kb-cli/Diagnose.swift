@@ -16,6 +16,10 @@ extension KB {
                   kb diagnose --target https://shop.example.com/ "customers get 421 since the update"
                   kb diagnose --target https://b.example.com:8443/ --resolve b.example.com:8443:203.0.113.7 --origin 10.0.0.5:443
                   kb diagnose --target smtp://mx.example.com --file bounce.txt
+                  kb diagnose --target smtp://example.com --dns-server 192.0.2.53
+                Live checks contact only what the command line names: the target and the addresses it resolves to \
+                (for smtp://domain also its MX hosts), --resolve addresses, --origin, and the system resolver or \
+                --dns-server; a check that wants anything else is an error and sends nothing.
                 Exit codes: 0 no problem found, 1 problem diagnosed, 2 inconclusive, 3 not a 421 (the input shows another error code), 64 usage error, 65 invalid data.
                 """
         )
@@ -27,12 +31,9 @@ extension KB {
 
         func run() async throws {
             let engine = try data.loadEngine()
-            let environment = live.environment(files: input.fileAccess)
             var target = try live.parsedTarget()
-            if var t = target, t.scheme.hasPrefix("http") {
-                t.addresses = await LiveSurvey.addresses(t, environment: environment)
-                target = t
-            }
+            var environment = live.environment(for: target, files: input.fileAccess)
+            if let t = target { (target, environment) = await LiveSurvey.prepare(t, environment: environment) }
             // With a target, the text is optional: kb can go and look on its own.
             var inputs = try input.readInputs(allowEmpty: target != nil)
             if let target { inputs.append(await LiveSurvey.observe(target, environment: environment)) }

@@ -249,6 +249,11 @@ struct LiveOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The server behind the proxy or CDN: ADDR[:PORT] (default port 443).", valueName: "addr"))
     var origin: String?
 
+    @Option(name: .customLong("dns-server"), help: ArgumentHelp(
+        "A DNS server live checks ask instead of the system resolver: ADDR[:PORT] (default port 53; repeatable).",
+        valueName: "addr"))
+    var dnsServers: [String] = []
+
     @Option(name: .long, help: ArgumentHelp("Seconds a live probe may wait to connect and for each read.", valueName: "seconds"))
     var timeout: Int = 5
 
@@ -256,8 +261,14 @@ struct LiveOptions: ParsableArguments {
         for pin in resolve where pin.split(separator: ":", maxSplits: 2).count != 3 || Int(pin.split(separator: ":")[1]) == nil {
             throw ValidationError("--resolve '\(pin)' must look like HOST:PORT:ADDR")
         }
-        if target == nil && (!resolve.isEmpty || origin != nil) {
-            throw ValidationError("--resolve and --origin need a --target")
+        if target == nil && (!resolve.isEmpty || origin != nil || !dnsServers.isEmpty) {
+            throw ValidationError("--resolve, --origin and --dns-server need a --target")
+        }
+        for server in dnsServers {
+            guard let d = ContactPolicy.parse(server, defaultPort: 53), ContactPolicy.isIPLiteral(d.host) else {
+                throw ValidationError(
+                    "--dns-server '\(server)' must be an IP address with an optional port: ADDR[:PORT] or [V6]:PORT")
+            }
         }
         if !(1...120).contains(timeout) { throw ValidationError("--timeout must be between 1 and 120 seconds") }
     }
@@ -282,9 +293,13 @@ struct LiveOptions: ParsableArguments {
         }
     }
 
-    /// The run's services; `files` is what a config analysis may read (`InputOptions.fileAccess`).
-    func environment(files: ConfinedFiles) -> RunEnvironment {
+    /// The run's services: `files` is what a config analysis may read (`InputOptions.fileAccess`), and the
+    /// contact policy is exactly what these options name: live probes may reach nothing else (the target's
+    /// resolved addresses are added once they are known).
+    func environment(for target: Target?, files: ConfinedFiles) -> RunEnvironment {
         let t = Duration.seconds(timeout)
-        return RunEnvironment(files: files, timeouts: Timeouts(connect: t, read: t, total: t * 4))
+        let servers = dnsServers.compactMap { ContactPolicy.parse($0, defaultPort: 53) }
+        return RunEnvironment(files: files, timeouts: Timeouts(connect: t, read: t, total: t * 4),
+                              contacts: target.map { ContactPolicy.named(by: $0, dnsServers: servers) } ?? ContactPolicy())
     }
 }

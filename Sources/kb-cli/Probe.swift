@@ -15,6 +15,8 @@ extension KB {
                   kb probe tls.handshake --host b.example.com --connect 203.0.113.7:443 --sni none
                   kb probe http.request --connect 127.0.0.1:8443 --host b.example.com --sni a.example.com
                   kb probe dns.lookup --param name=example.com --param type=A,MX --param server=127.0.0.1:5353
+                A live probe contacts only what this command line names: --connect, --host and the probe's \
+                destination parameters (connect, addresses, server, name); a redirect elsewhere is refused.
                 """
         )
 
@@ -78,9 +80,9 @@ extension KB {
             let inputs = try input.readInputs(allowEmpty: true)
             let facts = SymptomExtractor().extract(inputs, statements: input.statements)
             let t = Duration.seconds(max(1, min(120, timeout)))
-            let environment = RunEnvironment(files: input.fileAccess,
-                                             timeouts: Timeouts(connect: t, read: t, total: t * 4))
-            let outcome = await probe.init().run(values, context: environment.context(facts))
+            let environment = RunEnvironment(files: input.fileAccess, timeouts: Timeouts(connect: t, read: t, total: t * 4),
+                                             contacts: Self.named(values, probe: probe.description, host: host))
+            let outcome = await probe.init().run(values, context: environment.context(facts, requester: "probe '\(id)'"))
             if let error = outcome.error {
                 print("error: \(Sanitizer.neutralize(error))")
                 throw ExitCode(Exit.inconclusive)
@@ -90,6 +92,39 @@ extension KB {
                 print("  evidence: \(Sanitizer.neutralize(e.text))" + (e.location.map { " [\($0.file):\($0.line)]" } ?? ""))
             }
             if let c = outcome.command { print("rerun: \(Sanitizer.neutralize(c))") }
+        }
+
+        /// By hand the user names every destination: what --connect, --host and the --param values of the probe's
+        /// destination parameters give may be contacted, and nothing else (a redirect elsewhere is refused).
+        static func named(_ values: [String: ProbeValue], probe: ProbeDescription, host: String?) -> ContactPolicy {
+            var policy = ContactPolicy()
+            var servers: [ContactPolicy.Destination] = []
+            var ports = Set(Target.defaultPorts.values)
+            for spec in probe.parameters {
+                guard let role = spec.contact, let value = values[spec.name] else { continue }
+                let items = value.listValue.flatMap { $0.split(separator: ",").map(String.init) }
+                for raw in items.map({ $0.trimmingCharacters(in: .whitespaces) }) where !raw.isEmpty {
+                    switch role {
+                    case .lookupName: policy.allowLookups(under: raw)
+                    case .dnsServer:
+                        if let d = ContactPolicy.parse(raw, defaultPort: 53) { servers.append(d) }
+                    case .endpoint:
+                        if let d = ContactPolicy.parse(raw, defaultPort: nil) {
+                            policy.allow(d.host, port: d.port)
+                            ports.insert(d.port)
+                        } else {
+                            // No port: the probe's default port, which is one of the usual ones.
+                            for port in Target.defaultPorts.values { policy.allow(raw, port: port) }
+                        }
+                    }
+                }
+            }
+            if let host, let d = ContactPolicy.parse(host, defaultPort: 443) {
+                policy.allowLookups(under: d.host)
+                for port in ports.union([d.port]) { policy.allow(d.host, port: port) }
+            }
+            policy.useDNSServers(servers)
+            return policy
         }
     }
 }

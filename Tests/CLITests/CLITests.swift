@@ -124,6 +124,24 @@ struct CLITests {
         try CLI.expectGolden(text, "validate-broken.txt")
     }
 
+    @Test func leakyPlaybooksAreRejectedByValidate() throws {
+        let dir = CLI.repoRoot.appendingPathComponent("Tests/PluginsTests/Fixtures/leaks").path
+        let result = try CLI.run(["playbooks", "validate", dir])
+        #expect(result.status == 65)
+        #expect(result.stderr.contains(dir + "/leak-connect.yaml:17:16: error: parameter 'connect' of probe 'http.request' "
+                                       + "is '127.0.0.1:9099'; a playbook cannot choose where a probe connects"), "\(result.stderr)")
+        #expect(result.stderr.contains("leak-dns.yaml:18:15: error: parameter 'server'"), "\(result.stderr)")
+    }
+
+    @Test func dnsServerNeedsATargetAndAnAddress() throws {
+        let alone = try CLI.run(["diagnose", "--dns-server", "127.0.0.1", "HTTP/2 421"])
+        #expect(alone.status == 64)
+        #expect(alone.stderr.contains("--dns-server need a --target") || alone.stderr.contains("need a --target"), "\(alone.stderr)")
+        let name = try CLI.run(["diagnose", "--target", "https://127.0.0.1:1/", "--dns-server", "ns.example.com", "HTTP/2 421"])
+        #expect(name.status == 64)
+        #expect(name.stderr.contains("--dns-server 'ns.example.com' must be an IP address"), "\(name.stderr)")
+    }
+
     @Test func organisationPlaybookReplacesBuiltinAndReportSaysSo() throws {
         let dir = CLI.fixtures.appendingPathComponent("org").path
         let result = try CLI.run(["diagnose", "--playbooks", dir, "--format", "json",

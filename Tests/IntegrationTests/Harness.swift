@@ -240,6 +240,7 @@ enum Harness {
     }
 
     static func context(read: Duration = .seconds(5), total: Duration = .seconds(15)) -> ProbeContext {
-        ProbeContext(facts: Facts(), files: ConfinedFiles(roots: []), timeouts: Timeouts(connect: .seconds(3), read: read, total: total))
+        ProbeContext(facts: Facts(), files: ConfinedFiles(roots: []), timeouts: Timeouts(connect: .seconds(3), read: read, total: total),
+                     contacts: .loopback)
     }
 }

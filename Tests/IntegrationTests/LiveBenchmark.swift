@@ -66,7 +66,8 @@ struct LiveBenchmark {
         defer { stack.remove() }
         try await stack.start()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let context = ProbeContext(facts: Facts(), files: ConfinedFiles(roots: []), services: [eventLoopGroupServiceKey: group])
+        let context = ProbeContext(facts: Facts(), files: ConfinedFiles(roots: []), services: [eventLoopGroupServiceKey: group],
+                                   contacts: .loopback)
         let checks = Self.checks(stack)
         let clock = ContinuousClock()
         func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }

@@ -77,7 +77,7 @@ final class TestServer: Sendable {
 /// Context for probes in tests: short timeouts so a hang shows in seconds.
 func liveContext(read: Duration = .seconds(2), total: Duration = .seconds(6), byteLimit: Int = 1 << 20) -> ProbeContext {
     ProbeContext(facts: Facts(), files: NoFiles(), timeouts: Timeouts(connect: .seconds(2), read: read, total: total),
-                 byteLimit: byteLimit)
+                 byteLimit: byteLimit, contacts: .loopback)
 }
 
 // MARK: hostile peers

@@ -382,7 +382,10 @@ struct PlaybookDecoder {
             }
             switch spec.kind {
             case .string:
-                if let t = reader.template(pair.value, "parameter '\(name)'") { out.append((name, .template(t))) }
+                if let t = reader.template(pair.value, "parameter '\(name)'") {
+                    checkDestination(t, spec, probe: probe, at: pair.value)
+                    out.append((name, .template(t)))
+                }
             case .int:
                 if let i = reader.int(pair.value, "parameter '\(name)'") { out.append((name, .int(i))) }
             case .bool:
@@ -391,7 +394,10 @@ struct PlaybookDecoder {
                 if let items = reader.scalarList(pair.value, "parameter '\(name)'") {
                     var templates: [Template] = []
                     for (_, itemNode) in items {
-                        if let t = reader.template(itemNode, "parameter '\(name)'") { templates.append(t) }
+                        if let t = reader.template(itemNode, "parameter '\(name)'") {
+                            checkDestination(t, spec, probe: probe, at: itemNode)
+                            templates.append(t)
+                        }
                     }
                     out.append((name, .list(templates)))
                 }
@@ -401,6 +407,30 @@ struct PlaybookDecoder {
             reader.error(.missingKey, "probe '\(probe.id)' needs parameter '\(parameter.name)'", at: node)
         }
         return out
+    }
+
+    /// A playbook never chooses where a probe sends packets: a destination comes only from what the user named
+    /// (`{{connect}}`, `{{origin}}`, `{{addresses}}`), and a name to look up stays under `{{host}}`. The run's
+    /// contact policy refuses anything else too; this says so at load time, with the position.
+    private mutating func checkDestination(_ template: Template, _ spec: ProbeParameter, probe: ProbeDescription,
+                                           at node: YAMLNode) {
+        let shown = Sanitizer.neutralize(template.source)
+        switch spec.contact {
+        case .endpoint?:
+            guard !template.isExactly(oneOf: Template.destinationVariables) else { return }
+            reader.error(.invalidValue, "parameter '\(spec.name)' of probe '\(probe.id)' is '\(shown)'; a playbook cannot "
+                + "choose where a probe connects: use '{{connect}}', '{{origin}}' or '{{addresses}}'", at: node)
+        case .dnsServer?:
+            reader.error(.invalidValue, "parameter '\(spec.name)' of probe '\(probe.id)' is '\(shown)'; a playbook cannot "
+                + "choose the DNS server: leave it out and kb asks the system resolver or the --dns-server the user names",
+                at: node)
+        case .lookupName?:
+            guard !template.ends(under: "host") else { return }
+            reader.error(.invalidValue, "parameter '\(spec.name)' of probe '\(probe.id)' is '\(shown)'; a name to look up "
+                + "must be '{{host}}' or end in '.{{host}}' so it stays under the name the user gave", at: node)
+        case nil:
+            return
+        }
     }
 
     private mutating func decodeExpect(_ node: YAMLNode, probe: ProbeDescription) -> [(key: String, expectation: Expectation)] {

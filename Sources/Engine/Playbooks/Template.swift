@@ -46,6 +46,24 @@ public struct Template: Sendable, CustomStringConvertible {
         self.parts = parts
     }
 
+    /// The variables that hold a destination the user named: the only values a playbook may give a parameter
+    /// that says where a probe connects.
+    public static let destinationVariables: Set<String> = ["connect", "origin", "addresses"]
+
+    /// Whether the text is exactly one `{{variable}}` among `allowed`, with nothing around it.
+    public func isExactly(oneOf allowed: Set<String>) -> Bool {
+        guard parts.count == 1, case .variable(let name) = parts[0] else { return false }
+        return allowed.contains(name)
+    }
+
+    /// Whether the text ends with `{{name}}`, alone or after a label ending in '.', so it stays at or under that name.
+    public func ends(under name: String) -> Bool {
+        guard case .variable(let last)? = parts.last, last == name else { return false }
+        guard parts.count > 1 else { return true }
+        if case .literal(let text) = parts[parts.count - 2] { return text.hasSuffix(".") }
+        return false
+    }
+
     /// Fills the holes; a missing value is replaced by `placeholder(name)`, or the result is nil when that returns nil.
     public func render(_ values: [String: String], placeholder: (String) -> String? = { "<\($0)>" }) -> String? {
         var out = ""

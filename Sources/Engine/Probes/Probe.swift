@@ -56,16 +56,31 @@ public enum ProbeParameterKind: String, Sendable, Codable {
     case string, int, bool, list
 }
 
+/// What a parameter's value makes a live probe contact. The loader refuses playbooks that fix such a value,
+/// and the engine asks the run's `ContactPolicy` about it before the probe starts.
+public enum ContactRole: String, Sendable {
+    /// ADDR:PORT (or a list of them) to connect to.
+    case endpoint
+    /// ADDR[:PORT] of a DNS server to ask.
+    case dnsServer
+    /// A name a DNS query asks about.
+    case lookupName
+}
+
 public struct ProbeParameter: Sendable {
     public var name: String
     public var kind: ProbeParameterKind
     public var required: Bool
     public var summary: String
+    /// Set when the value says where the probe sends packets.
+    public var contact: ContactRole?
 
-    public init(_ name: String, _ kind: ProbeParameterKind, required: Bool = false, summary: String) {
+    public init(_ name: String, _ kind: ProbeParameterKind, required: Bool = false, contact: ContactRole? = nil,
+                summary: String) {
         self.name = name
         self.kind = kind
         self.required = required
+        self.contact = contact
         self.summary = summary
     }
 }
@@ -199,15 +214,22 @@ public struct ProbeContext: Sendable {
     public var logger: Logger
     /// Extra services (resolver, connection factory) that live probes look up by key; offline probes ignore it.
     public var services: [String: any Sendable]
+    /// Where live probes may send packets; without one, nowhere.
+    public var contacts: ContactPolicy
+    /// Who runs the probe, for refusals: "check 'live-target'", "kb probe".
+    public var requester: String
 
     public init(facts: Facts, files: any FileAccess, timeouts: Timeouts = Timeouts(), byteLimit: Int = 1 << 20,
-                logger: Logger = Logger(label: "probe"), services: [String: any Sendable] = [:]) {
+                logger: Logger = Logger(label: "probe"), services: [String: any Sendable] = [:],
+                contacts: ContactPolicy = ContactPolicy(), requester: String = "kb") {
         self.facts = facts
         self.files = files
         self.timeouts = timeouts
         self.byteLimit = byteLimit
         self.logger = logger
         self.services = services
+        self.contacts = contacts
+        self.requester = requester
     }
 }
 

@@ -7,21 +7,25 @@ public struct RunEnvironment: Sendable {
     public var byteLimit: Int
     public var logger: Logger
     public var services: [String: any Sendable]
+    /// Where live probes may send packets: what the user named on the command line, nothing by default.
+    public var contacts: ContactPolicy
 
     /// `files` reads nothing by default: a config analysis follows includes only where the caller allows.
     public init(files: any FileAccess = ConfinedFiles(roots: []), timeouts: Timeouts = Timeouts(),
                 byteLimit: Int = 1 << 20, logger: Logger = Logger(label: "kb"),
-                services: [String: any Sendable] = [:]) {
+                services: [String: any Sendable] = [:], contacts: ContactPolicy = ContactPolicy()) {
         self.files = files
         self.timeouts = timeouts
         self.byteLimit = byteLimit
         self.logger = logger
         self.services = services
+        self.contacts = contacts
     }
 
     /// The context a probe runs with: these services around the facts it reads.
-    public func context(_ facts: Facts) -> ProbeContext {
-        ProbeContext(facts: facts, files: files, timeouts: timeouts, byteLimit: byteLimit, logger: logger, services: services)
+    public func context(_ facts: Facts, requester: String = "kb") -> ProbeContext {
+        ProbeContext(facts: facts, files: files, timeouts: timeouts, byteLimit: byteLimit, logger: logger, services: services,
+                     contacts: contacts, requester: requester)
     }
 }
 
@@ -378,9 +382,16 @@ public struct Engine: Sendable {
                 parameters[name] = .list(items)
             }
         }
+        // Every destination is asked about before the probe starts, so a check that names one place not named
+        // on the command line sends nothing at all (the connection layer asks again for what a probe derives).
+        if probeType.description.live,
+           let refusal = Self.refusal(parameters, probe: probeType.description, policy: environment.contacts,
+                                      requester: "check '\(check.id)'") {
+            return result(.error, refusal)
+        }
         let settled = parameters
         let outcome = await cache.outcome(probeID, settled) {
-            await probeType.init().run(settled, context: environment.context(facts))
+            await probeType.init().run(settled, context: environment.context(facts, requester: "check '\(check.id)'"))
         }
         if let error = outcome.error {
             return result(.error, error, evidence: outcome.evidence, command: outcome.command)
@@ -401,6 +412,33 @@ public struct Engine: Sendable {
         let observed = failures.joined(separator: "; ")
         return result(.fail, check.failMeaning ?? observed, observed: observed, evidence: outcome.evidence,
                       command: outcome.command)
+    }
+
+    /// The first destination among `parameters` that `policy` refuses, as the message to report.
+    public static func refusal(_ parameters: [String: ProbeValue], probe: ProbeDescription, policy: ContactPolicy,
+                               requester: String) -> String? {
+        for spec in probe.parameters {
+            guard let role = spec.contact, let value = parameters[spec.name] else { continue }
+            let items: [String]
+            switch value {
+            case .list(let l): items = l.flatMap { $0.split(separator: ",").map(String.init) }
+            default: items = value.description.split(separator: ",").map(String.init)
+            }
+            for raw in items.map({ $0.trimmingCharacters(in: .whitespaces) }) where !raw.isEmpty {
+                let contact: ContactPolicy.Contact
+                switch role {
+                case .lookupName: contact = .lookup(raw)
+                case .endpoint, .dnsServer:
+                    // The probe applies its own default port; any port of a destination not named is refused anyway.
+                    guard let d = ContactPolicy.parse(raw, defaultPort: role == .dnsServer ? 53 : nil)
+                        ?? ContactPolicy.parse(raw, defaultPort: 443) else { continue }
+                    contact = role == .dnsServer ? .dnsServer(host: d.host, port: d.port)
+                                                 : .connect(host: d.host, port: d.port)
+                }
+                if let refusal = policy.refusal(contact, by: requester) { return refusal }
+            }
+        }
+        return nil
     }
 
     private func unmet(_ condition: CheckCondition, facts: Facts, variables: [String: String],

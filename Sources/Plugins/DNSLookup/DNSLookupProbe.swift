@@ -11,11 +11,11 @@ public struct DNSLookupProbe: Probe {
         summary: "ask a DNS server for A, AAAA, CNAME, MX and TXT records, with TTLs; compares the answers of several servers",
         live: true,
         parameters: [
-            ProbeParameter("name", .string, required: true, summary: "the name to look up"),
+            ProbeParameter("name", .string, required: true, contact: .lookupName, summary: "the name to look up"),
             ProbeParameter("type", .list, summary: "record types among A, AAAA, CNAME, MX, TXT (default A,AAAA)"),
-            ProbeParameter("server", .string,
+            ProbeParameter("server", .string, contact: .dnsServer,
                            summary: "ADDR[:PORT] of the server to ask, or several separated by commas "
-                               + "(default: the nameservers of /etc/resolv.conf, at most 3)"),
+                               + "(default: the --dns-server the user named, else the nameservers of /etc/resolv.conf; at most 3)"),
             ProbeParameter("dry_run", .bool, summary: "only report the equivalent command; send nothing"),
         ],
         observations: [
@@ -67,13 +67,19 @@ public struct DNSLookupProbe: Probe {
             if !types.contains(type) { types.append(type) }
         }
         var servers: [Endpoint] = []
+        // Servers from /etc/resolv.conf are the system resolver; the policy tells them from ones a value named.
+        var system = false
         let dryRun: Bool
         do {
             dryRun = try parameters.flag("dry_run", default: false)
             if let given = parameters.list("server"), !given.isEmpty {
                 for s in given.prefix(Self.maxServers) { servers.append(try Endpoint.parse(s, defaultPort: 53, what: "server")) }
+            } else if !context.contacts.dnsServers.isEmpty {
+                // The servers the user named with --dns-server replace the system resolver.
+                servers = context.contacts.dnsServers.prefix(Self.maxServers).map { Endpoint(host: $0.host, port: $0.port) }
             } else {
                 servers = try Self.systemServers(context)
+                system = true
             }
             for s in servers where !s.isIPLiteral {
                 throw ProbeFailure("the DNS server '\(s.host)' must be an IP address")
@@ -86,14 +92,16 @@ public struct DNSLookupProbe: Probe {
             return ProbeOutcome(observations: ["dry_run": .bool(true), "servers": .list(servers.map(\.description))],
                                 command: command)
         }
-        let budget = Budget(context.timeouts)
+        let budget = Budget(context)
+        let fromSystem = system
         return await LiveIO.withGroup(context) { group in
             // Every (server, type) pair is an independent query: all run at once.
             let answers = await withTaskGroup(of: (Int, DNSType, Result<DNSResponse, ProbeFailure>).self) { tasks in
                 for (index, server) in servers.enumerated() {
                     for type in types {
                         tasks.addTask {
-                            (index, type, await Self.ask(server, name: name, type: type, group: group, budget: budget))
+                            (index, type, await Self.ask(server, name: name, type: type, system: fromSystem, group: group,
+                                                         budget: budget))
                         }
                     }
                 }
@@ -202,7 +210,7 @@ public struct DNSLookupProbe: Probe {
     }
 
     /// One query over UDP, retried once, with the read timeout for the whole exchange.
-    static func ask(_ server: Endpoint, name: String, type: DNSType, group: any EventLoopGroup,
+    static func ask(_ server: Endpoint, name: String, type: DNSType, system: Bool, group: any EventLoopGroup,
                     budget: Budget) async -> Result<DNSResponse, ProbeFailure> {
         let address: SocketAddress
         do {
@@ -215,17 +223,13 @@ public struct DNSLookupProbe: Probe {
         let promise = loop.makePromise(of: [UInt8].self)
         let channel: any Channel
         do {
-            channel = try await DatagramBootstrap(group: loop)
-                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65536))
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(DNSResponseHandler(server: address, id: id, promise: promise))
-                    }
-                }
-                .bind(host: address.protocol == .inet6 ? "::" : "0.0.0.0", port: 0).get()
+            channel = try await LiveIO.dnsSocket(to: address, endpoint: server, name: name, system: system, loop: loop,
+                                                 budget: budget) {
+                DNSResponseHandler(server: address, id: id, promise: promise)
+            }
         } catch {
             promise.fail(error)
-            return .failure(ProbeFailure("could not open a UDP socket for DNS: \(error)"))
+            return .failure(error)
         }
         defer { channel.close(promise: nil) }
         let query = DNSWire.query(id: id, name: name, type: type)

@@ -11,7 +11,8 @@ public struct HTTPCoalesceProbe: Probe {
         summary: "one HTTP/2 connection opened for host A, then a request for host B on it, then B on a fresh connection",
         live: true,
         parameters: [
-            ProbeParameter("connect", .string, required: true, summary: "ADDR:PORT both names resolve to"),
+            ProbeParameter("connect", .string, required: true, contact: .endpoint,
+                           summary: "ADDR:PORT both names resolve to"),
             ProbeParameter("first", .string, required: true, summary: "host A: the SNI and :authority of the first request"),
             ProbeParameter("second", .string, required: true, summary: "host B: requested on A's connection, then on its own"),
             ProbeParameter("path", .string, summary: "request path (default /)"),
@@ -78,7 +79,7 @@ public struct HTTPCoalesceProbe: Probe {
         let command = Self.command(endpoint, first: first, second: second, path: path)
         if dryRun { return ProbeOutcome(observations: ["dry_run": .bool(true)], command: command) }
 
-        let budget = Budget(context.timeouts)
+        let budget = Budget(context)
         let byteLimit = context.byteLimit
         return await LiveIO.withGroup(context) { group in
             // The fresh connection for B does not depend on A's: it runs alongside.

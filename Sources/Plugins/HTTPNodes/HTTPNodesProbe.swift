@@ -10,7 +10,8 @@ public struct HTTPNodesProbe: Probe {
         summary: "the same HTTPS request to each address of a name separately (curl --resolve per address)",
         live: true,
         parameters: [
-            ProbeParameter("addresses", .list, required: true, summary: "the addresses to ask, ADDR:PORT each (at most 16)"),
+            ProbeParameter("addresses", .list, required: true, contact: .endpoint,
+                           summary: "the addresses to ask, ADDR:PORT each (at most 16)"),
             ProbeParameter("host", .string, required: true, summary: "Host/:authority and SNI to send to each"),
             ProbeParameter("path", .string, summary: "request path (default /)"),
             ProbeParameter("scheme", .string, summary: "https (default) or http"),

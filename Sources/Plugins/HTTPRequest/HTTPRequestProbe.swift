@@ -10,7 +10,7 @@ public struct HTTPRequestProbe: Probe {
         summary: "GET over HTTP/1.1 or HTTP/2 (by ALPN) to an address, with SNI and Host/:authority chosen independently",
         live: true,
         parameters: [
-            ProbeParameter("connect", .string, required: true, summary: "ADDR:PORT to connect to"),
+            ProbeParameter("connect", .string, required: true, contact: .endpoint, summary: "ADDR:PORT to connect to"),
             ProbeParameter("host", .string, required: true, summary: "Host header (HTTP/1.1) or :authority (HTTP/2)"),
             ProbeParameter("sni", .string,
                            summary: "server name to send in TLS; 'none' sends none (default: the host without port, none for an IP)"),
@@ -113,7 +113,7 @@ public struct HTTPRequestProbe: Probe {
                                                "host": .string(plan.host), "sni_matches_host": .bool(sniMatches)],
                                 command: command)
         }
-        let budget = Budget(context.timeouts)
+        let budget = Budget(context)
         let byteLimit = context.byteLimit
         return await LiveIO.withGroup(context) { group in
             var current = plan

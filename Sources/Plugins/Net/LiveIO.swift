@@ -9,14 +9,25 @@ import NIOSSL
 /// The key under which a caller may pass a shared `EventLoopGroup` in `ProbeContext.services`.
 public let eventLoopGroupServiceKey = "eventLoopGroup"
 
-/// The time a probe has left: every wait is the read timeout or what remains of the total, whichever is less.
+/// What a probe may spend: the time it has left (every wait is the read timeout or what remains of the total,
+/// whichever is less), and the places it may contact. It is made only from a `ProbeContext`, and every socket
+/// is opened by `LiveIO` with one, so no probe can reach a destination the run's `ContactPolicy` refuses.
 struct Budget: Sendable {
     let timeouts: Timeouts
     let end: NIODeadline
+    let contacts: ContactPolicy
+    let requester: String
 
-    init(_ timeouts: Timeouts) {
-        self.timeouts = timeouts
-        self.end = .now() + TimeAmount(timeouts.total)
+    init(_ context: ProbeContext) {
+        self.timeouts = context.timeouts
+        self.end = .now() + TimeAmount(context.timeouts.total)
+        self.contacts = context.contacts
+        self.requester = context.requester
+    }
+
+    /// Throws the refusal when the policy does not allow `contact`; called before any socket is opened.
+    func permit(_ contact: ContactPolicy.Contact) throws(ProbeFailure) {
+        if let refusal = contacts.refusal(contact, by: requester) { throw ProbeFailure(refusal) }
     }
 
     /// The timeout for one wait, and the message to give when it runs out.
@@ -65,9 +76,11 @@ enum LiveIO {
     }
 
     /// Connects a TCP channel, with the connect timeout, and maps failures to readable reasons.
+    /// The one place kb opens a TCP connection: the budget's policy is asked first.
     static func connect(_ endpoint: Endpoint, group: any EventLoopGroup, budget: Budget,
                         initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>)
         async throws(ProbeFailure) -> any Channel {
+        try budget.permit(.connect(host: endpoint.host, port: endpoint.port))
         let (timeout, _) = budget.connect("")
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(timeout)
@@ -80,6 +93,29 @@ enum LiveIO {
             return try await bootstrap.connect(host: endpoint.host, port: endpoint.port).get()
         } catch {
             throw ProbeFailure(describe(error, endpoint: endpoint, phase: "connecting", timeout: timeout))
+        }
+    }
+
+    /// Opens a UDP socket for questions to one DNS server. The one place kb sends a DNS query of its own: the
+    /// budget's policy is asked about the server and the name first. `system` says the server came from
+    /// /etc/resolv.conf rather than from a parameter.
+    static func dnsSocket(to server: SocketAddress, endpoint: Endpoint, name: String, system: Bool, loop: any EventLoop,
+                          budget: Budget, handler: @escaping @Sendable () -> any ChannelHandler)
+        async throws(ProbeFailure) -> any Channel {
+        try budget.permit(system ? .systemResolver(host: endpoint.host, port: endpoint.port)
+                                 : .dnsServer(host: endpoint.host, port: endpoint.port))
+        try budget.permit(.lookup(name))
+        do {
+            return try await DatagramBootstrap(group: loop)
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65536))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(handler())
+                    }
+                }
+                .bind(host: server.protocol == .inet6 ? "::" : "0.0.0.0", port: 0).get()
+        } catch {
+            throw ProbeFailure("could not open a UDP socket for DNS: \(error)")
         }
     }
 

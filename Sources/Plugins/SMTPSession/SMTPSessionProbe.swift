@@ -11,7 +11,8 @@ public struct SMTPSessionProbe: Probe {
         summary: "SMTP banner, EHLO, capabilities, STARTTLS with the certificate, QUIT (never sends a message, one connection)",
         live: true,
         parameters: [
-            ProbeParameter("connect", .string, required: true, summary: "ADDR:PORT of the SMTP server (port 25 when omitted)"),
+            ProbeParameter("connect", .string, required: true, contact: .endpoint,
+                           summary: "ADDR:PORT of the SMTP server (port 25 when omitted)"),
             ProbeParameter("helo", .string, summary: "name to give in EHLO (default kb.invalid)"),
             ProbeParameter("starttls", .bool, summary: "do STARTTLS when offered (default true)"),
             ProbeParameter("sni", .string, summary: "SNI for STARTTLS; 'none' sends none (default: the connect host if it is a name)"),
@@ -76,7 +77,7 @@ public struct SMTPSessionProbe: Probe {
         let command = words.map(Format.shell).joined(separator: " ")
         if dryRun { return ProbeOutcome(observations: ["dry_run": .bool(true)], command: command) }
 
-        let budget = Budget(context.timeouts)
+        let budget = Budget(context)
         let byteLimit = context.byteLimit
         return await LiveIO.withGroup(context) { group in
             await Self.session(endpoint, helo: helo, wantTLS: wantTLS, sni: sni, group: group, budget: budget,

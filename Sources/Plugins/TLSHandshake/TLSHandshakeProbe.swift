@@ -10,7 +10,8 @@ public struct TLSHandshakeProbe: Probe {
         summary: "TLS handshake with an address: chosen SNI or none, version, ALPN, the certificate and the names it covers",
         live: true,
         parameters: [
-            ProbeParameter("connect", .string, required: true, summary: "ADDR:PORT to connect to (IPv6 as [ADDR]:PORT)"),
+            ProbeParameter("connect", .string, required: true, contact: .endpoint,
+                           summary: "ADDR:PORT to connect to (IPv6 as [ADDR]:PORT)"),
             ProbeParameter("sni", .string,
                            summary: "server name to send; 'none' sends no SNI (default: 'name', else the connect host if it is a name)"),
             ProbeParameter("name", .string, summary: "the host name the certificate must cover (default: the SNI)"),
@@ -80,7 +81,7 @@ public struct TLSHandshakeProbe: Probe {
         for m in matrixNames {
             do { _ = try TLSSupport.sniValue(m) } catch { return .failure(error.reason, command: command) }
         }
-        let budget = Budget(context.timeouts)
+        let budget = Budget(context)
         let byteLimit = context.byteLimit
         context.logger.debug("tls.handshake \(endpoint) sni=\(sni ?? "none") matrix=\(matrixNames)")
 
