@@ -265,4 +265,9 @@ public protocol InputAnalyzer: Sendable {
     /// Returns the kind of `input` if this analyzer recognises it from its content, else nil.
     func detect(_ input: InputText) -> String?
     func analyze(_ input: InputText, context: ProbeContext) async -> [Finding]
+    /// Findings plus what was checked and the host names directives name; defaults to `analyze`.
+    func examine(_ input: InputText, context: ProbeContext) async -> Analysis
+    /// The part of `input` that text signals and symptom cues may read, with line numbers kept: a config's
+    /// comments and directives are not prose; a log's lines are.
+    func prose(_ input: InputText) -> String
 }

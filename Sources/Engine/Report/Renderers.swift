@@ -79,6 +79,15 @@ public struct ReportRenderer: Sendable {
         for e in p.evidence.prefix(5) {
             out.append("  - \(clean(e.detail ?? e.kind)): \(clean(Matcher.clip(e.text, to: 100)))" + (e.location.map { style.dim(" [\(clean($0.file)):\($0.line)]") } ?? ""))
         }
+        if !report.facts.checked.isEmpty {
+            out.append("checked:")
+            for c in report.facts.checked {
+                let result = !c.incomplete.isEmpty ? style.yellow("partly read")
+                    : c.findings == 0 ? style.green("no finding") : "\(c.findings) finding" + (c.findings == 1 ? "" : "s")
+                out.append("  - \(clean(c.input)) (\(clean(c.kind))): "
+                    + clean(c.checked.joined(separator: "; ")) + (c.checked.isEmpty ? "" : "; ") + result)
+            }
+        }
         for (i, d) in report.diagnoses.enumerated() {
             out.append("")
             if i == 0, d.tentative == true { out.append("possible causes (none has enough evidence yet):") }
@@ -153,7 +162,10 @@ public struct ReportRenderer: Sendable {
             out.append("## \(md(report.verdict))")
             out.append("")
             if report.status == .healthy {
-                out.append("The checks we ran all passed, so we could not reproduce the problem.")
+                out.append(report.facts.checked.isEmpty
+                    ? "The checks we ran all passed, so we could not reproduce the problem."
+                    : "Nothing in what you sent points to a cause of a 421, and it shows no 421.")
+                checkedList(report, into: &out)
             } else {
                 out.append(protocolSentence(report))
                 out.append("")
@@ -163,6 +175,7 @@ public struct ReportRenderer: Sendable {
                     for d in report.diagnoses { out.append("- \(md(d.title)) (`\(code(d.cause))`)") }
                     out.append("")
                 }
+                checkedList(report, into: &out)
                 out.append("To tell what causes it, we need a little more information:")
                 out.append("")
                 for (i, n) in report.next.enumerated() { out.append("\(i + 1). \(md(n))") }
@@ -185,6 +198,10 @@ public struct ReportRenderer: Sendable {
         for c in d.checks where c.status == .fail {
             out.append("- \(md(c.title)): \(md(c.reason ?? "confirmed"))"
                 + (c.live ? c.command.map { " (to see it yourself: `\(code($0))`)" } ?? "" : ""))
+        }
+        if !report.facts.checked.isEmpty {
+            out.append("")
+            checkedList(report, into: &out)
         }
         if report.status == .inconclusive {
             out.append("")
@@ -233,6 +250,20 @@ public struct ReportRenderer: Sendable {
             out.append("")
         }
         return out.joined(separator: "\n")
+    }
+
+    /// "What we checked": one line per analysed config or log, with its counts and result.
+    private func checkedList(_ report: Report, into out: inout [String]) {
+        guard !report.facts.checked.isEmpty else { return }
+        out.append("")
+        out.append("What we checked:")
+        out.append("")
+        for c in report.facts.checked {
+            let result = !c.incomplete.isEmpty ? "partly read" : c.findings == 0 ? "no finding"
+                : "\(c.findings) finding" + (c.findings == 1 ? "" : "s")
+            out.append("- `\(code(c.input))` (\(md(c.kind))): " + md((c.checked + [result]).joined(separator: "; ")))
+        }
+        out.append("")
     }
 
     private func protocolSentence(_ report: Report) -> String {

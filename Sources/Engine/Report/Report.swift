@@ -105,6 +105,8 @@ public struct FactsSummary: Sendable, Codable {
     public var signatures: [String]
     public var intermittent: Bool?
     public var findings: [Finding]
+    /// What each analyzer checked in each config or log, including clean ones.
+    public var checked: [CheckedInput]
 }
 
 /// The report contract: `schema` versions the JSON shape (docs/report-json.md).

@@ -58,9 +58,17 @@ public struct Engine: Sendable {
         for i in typed.indices where typed[i].kind == "text" || typed[i].kind == "auto" {
             typed[i].kind = analyzers.lazy.compactMap { $0.detect(typed[i]) }.first ?? "text"
         }
+        // Text signals and symptom cues read prose: a config's comments and directives are not evidence of
+        // what happened, only its analyzer's findings are. Line numbers stay those of the input.
+        let prose = typed.map { input -> InputText in
+            guard input.kind != "text", let analyzer = analyzers.first(where: { $0.kinds.contains(input.kind) }) else {
+                return input
+            }
+            return InputText(name: input.name, text: analyzer.prose(input), kind: input.kind)
+        }
         // Symptoms and signals read the salient part of large inputs; analyzers read them whole.
         var reducedNames: [String] = []
-        let salient = typed.map { input -> InputText in
+        let salient = prose.map { input -> InputText in
             let (text, lineMap) = Salience.reduce(input.text)
             if lineMap != nil { reducedNames.append(input.name) }
             return InputText(name: input.name, text: text, kind: input.kind, lineMap: lineMap)
@@ -68,13 +76,30 @@ public struct Engine: Sendable {
         var facts = extractor.extract(salient, statements: statements)
         facts.inputs = salient
         facts.remapLines()
+        // Probes read a config whole (its directives are what they check); the facts' text keeps the prose alone.
+        for i in facts.inputs.indices where prose[i].text != typed[i].text {
+            facts.inputs[i] = typed[i]
+        }
         facts.reducedInputs = reducedNames
         facts.target = target
         let context = environment.context(facts)
+        var directiveHosts: [String] = []
         for input in typed where input.kind != "text" {
             for analyzer in analyzers where analyzer.kinds.contains(input.kind) {
-                facts.findings += await analyzer.analyze(input, context: context)
+                let analysis = await analyzer.examine(input, context: context)
+                facts.findings += analysis.findings
+                if let checked = analysis.checked { facts.checked.append(checked) }
+                directiveHosts += analysis.hosts
             }
+            if let stack = Vocabulary.impliedStack(ofFileKind: input.kind), facts.stacks[stack] == nil {
+                facts.stacks[stack] = Evidence(kind: "file-kind", text: input.kind,
+                                               detail: "the input is an \(input.kind)",
+                                               location: SourceLocation(file: input.name, line: 1))
+            }
+        }
+        // Names the text mentions (requests, replies) come first, then the names directives serve.
+        for host in directiveHosts.map({ $0.lowercased() }) where !facts.hosts.contains(host) {
+            facts.hosts.append(host)
         }
         facts.fileKinds = Array(Set(typed.map(\.kind))).sorted()
         facts.census = CodeCensus(facts)
@@ -109,6 +134,7 @@ public struct Engine: Sendable {
                 plausible.append(index)
             }
         }
+        Self.discountCleared(&candidates, facts: facts)
         var checkResults: [String: [CheckResult]] = [:]
         let cache = ProbeCache()
         for index in plausible {
@@ -131,6 +157,7 @@ public struct Engine: Sendable {
         if facts.census.isNot421 {
             return not421Report(facts, candidates: candidates, checks: checkResults, variables: variables)
         }
+        if let clean = healthyOffline(facts, checks: checkResults) { return clean }
         let reported = candidates.filter(\.reported).prefix(maxDiagnoses)
         var diagnoses = reported.map { diagnosis($0, facts: facts, checks: checkResults[$0.playbook.id] ?? [], variables: variables) }
         // Nothing is certain enough: the leading hypotheses still help a person decide what to ask for,
@@ -192,10 +219,16 @@ public struct Engine: Sendable {
                 ? "no error code in the input: not enough evidence to tell whether it is a 421"
                 : "no error code in the input; if it is a \(verdict.value.rawValue.uppercased()) 421, the likeliest cause is: \(diagnoses[0].title)"
         }
+        var notes: [String] = []
+        if facts.census.shows421, facts.target == nil, let cleared = Self.clearedSentence(facts, catalog: catalog) {
+            // The text shows a 421 but the attached configs are clean: say so before the remaining causes.
+            notes.append(cleared)
+            if status != .problem { next.append(cleared) }
+        }
         return Report(protocol: ProtocolReport(verdict), status: status,
                       verdict: verdictLine,
                       diagnoses: Array(diagnoses), codes: facts.census, facts: Self.summary(facts), next: Self.unique(next),
-                      notes: catalog.notes + knowledge.notes + facts.reducedInputs.map {
+                      notes: notes + catalog.notes + knowledge.notes + facts.reducedInputs.map {
                           "\($0) is large: only the lines near a 421 cue were matched (kb logs reads a whole log)"
                       })
     }
@@ -229,6 +262,96 @@ public struct Engine: Sendable {
                       verdict: "not a 421: the input shows \(shown)" + (related.isEmpty ? "" : "; a 421 cause can also show as this code"),
                       diagnoses: Array(related), codes: census, facts: Self.summary(facts), next: next,
                       notes: catalog.notes + knowledge.notes)
+    }
+
+    // MARK: clean analyses
+
+    /// Whether a finding is evidence of a 421 cause: a playbook counts it in favour, or a log shows a 421.
+    func pointsToCause(_ finding: Finding) -> Bool { Self.pointsToCause(finding, catalog: catalog) }
+
+    static func pointsToCause(_ finding: Finding, catalog: PlaybookCatalog) -> Bool {
+        if finding.id.hasPrefix("log.") { return finding.id != "log.input-error" }
+        return catalog.playbooks.contains { playbook in
+            playbook.signals.contains { signal in
+                guard signal.weight > 0, case .finding(let ids) = signal.matcher else { return false }
+                return ids.contains(finding.id)
+            }
+        }
+    }
+
+    /// Configs or logs were analysed, nothing they hold points to a 421 cause, and nothing in the input shows a
+    /// 421: that is a clean run, reported with what was checked, like a linter's.
+    func healthyOffline(_ facts: Facts, checks: [String: [CheckResult]]) -> Report? {
+        guard facts.target == nil, !facts.checked.isEmpty, !facts.census.shows421,
+              !facts.findings.contains(where: pointsToCause) else { return nil }
+        let incomplete = facts.checked.flatMap(\.incomplete)
+        let what = Self.unique(facts.checked.map(\.kind)).joined(separator: ", ")
+        var verdict = facts.protocolVerdict
+        if verdict.value == .unknown, let implied = facts.checked.lazy.compactMap({
+            Vocabulary.impliedProtocol(ofFileKind: $0.kind)?.0 }).first {
+            verdict.value = implied
+            verdict.confidence = max(verdict.confidence, 0.5)
+        }
+        guard incomplete.isEmpty else {
+            return Report(protocol: ProtocolReport(verdict), status: .inconclusive,
+                          verdict: "no finding in what was read (\(what)), but part of it could not be read",
+                          diagnoses: [], codes: facts.census, facts: Self.summary(facts),
+                          next: Self.unique(incomplete.map { "read it whole: \($0)" }),
+                          notes: catalog.notes + knowledge.notes)
+        }
+        return Report(protocol: ProtocolReport(verdict), status: .healthy,
+                      verdict: "no problem found: no finding in the \(what) points to a 421 cause, and no 421 in the input",
+                      diagnoses: [], codes: facts.census, facts: Self.summary(facts), next: [],
+                      notes: catalog.notes + knowledge.notes)
+    }
+
+    /// The analyzer areas ("nginx", "apache", "log") whose inputs were read whole and gave no finding of a cause.
+    static func clearedAreas(_ facts: Facts) -> Set<String> {
+        var areas: Set<String> = []
+        for checked in facts.checked where checked.incomplete.isEmpty {
+            guard let area = checked.analyzer.split(separator: ".").first.map(String.init) else { continue }
+            areas.insert(area)
+        }
+        return areas
+    }
+
+    /// A playbook whose findings an analyzer looks for, when that analyzer read a config and found none of them,
+    /// is less likely: the config was checked for exactly that. It stays ranked, below the causes a config cannot
+    /// show.
+    static func discountCleared(_ candidates: inout [Candidate], facts: Facts) {
+        let areas = clearedAreas(facts)
+        guard !areas.isEmpty else { return }
+        let found = Set(facts.findings.map(\.id))
+        for i in candidates.indices {
+            var covered = 0.0
+            for signal in candidates[i].playbook.signals where signal.weight > 0 {
+                guard case .finding(let ids) = signal.matcher else { continue }
+                if !found.isDisjoint(with: ids) { covered = 0; break }
+                if ids.contains(where: { id in areas.contains(where: { id.hasPrefix($0 + ".") }) }) {
+                    covered = max(covered, signal.weight)
+                }
+            }
+            guard covered > 0, candidates[i].score > 0 else { continue }
+            candidates[i].score = max(0, candidates[i].score - covered / 2)
+            candidates[i].matches.append(SignalMatch(
+                signal: "config-checked", kind: "finding", matched: "the attached config shows none of this cause's findings",
+                weight: -covered / 2, note: nil))
+        }
+        candidates.sort { a, b in a.score != b.score ? a.score > b.score : a.playbook.id < b.playbook.id }
+    }
+
+    /// "the attached configs are not the cause: …", when configs were analysed whole and none points to a cause.
+    static func clearedSentence(_ facts: Facts, catalog: PlaybookCatalog) -> String? {
+        let configs = facts.checked.filter { !$0.analyzer.hasPrefix("log.") && $0.incomplete.isEmpty }
+        guard !configs.isEmpty, configs.count == facts.checked.filter({ !$0.analyzer.hasPrefix("log.") }).count
+        else { return nil }
+        let names = Set(configs.map(\.input))
+        let owned = facts.findings.filter { finding in
+            finding.location.map { names.contains($0.file) } ?? false
+        }
+        guard !owned.contains(where: { pointsToCause($0, catalog: catalog) }) else { return nil }
+        let what = configs.map { "\($0.input): \($0.checked.joined(separator: ", "))" }.joined(separator: "; ")
+        return "the attached configs show no 421 cause (\(what)), so look at the other causes"
     }
 
     /// Ranks without running checks: what `kb playbooks test` and scoring use.
@@ -542,7 +665,7 @@ public struct Engine: Sendable {
             replies: facts.replies.map { Matcher.clip([String($0.code), $0.enhanced, $0.text].compactMap { $0 }.joined(separator: " "), to: 200) },
             enhancedCodes: facts.enhancedCodes, phases: facts.phases.map(\.rawValue), hosts: Array(facts.hosts.prefix(10)),
             stacks: ordered(facts.stacks), providers: ordered(facts.providers), signatures: ordered(facts.signatures),
-            intermittent: facts.intermittent, findings: facts.findings)
+            intermittent: facts.intermittent, findings: facts.findings, checked: facts.checked)
     }
 }
 

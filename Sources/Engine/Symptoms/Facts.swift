@@ -165,6 +165,8 @@ public struct Facts: Sendable {
     public var reducedInputs: [String] = []
     /// Which codes the input shows: a 421, other errors, or none.
     public var census = CodeCensus()
+    /// What each analyzer checked in each config or log, so a clean analysis can say so.
+    public var checked: [CheckedInput] = []
 
     public init(
         inputs: [InputText] = [], text: String = "", protocolVerdict: ProtocolVerdict = ProtocolVerdict(value: .unknown, confidence: 0),

@@ -52,6 +52,15 @@ public enum Vocabulary {
         }
     }
 
+    /// The stack a kind of input file shows by being that file: an nginx config is nginx's.
+    static func impliedStack(ofFileKind kind: String) -> String? {
+        switch kind {
+        case "nginx-config": return "nginx"
+        case "apache-config", "apachectl-s": return "apache"
+        default: return nil
+        }
+    }
+
     /// The protocol a kind of input file implies, with how strongly.
     static func impliedProtocol(ofFileKind kind: String) -> (WireProtocol, Double)? {
         switch kind {
