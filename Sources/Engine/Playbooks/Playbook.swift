@@ -116,6 +116,9 @@ public struct Check: Sendable {
     public var parameters: [(name: String, value: ParameterTemplate)]
     public var expect: [(key: String, expectation: Expectation)]
     public var failMeaning: String?
+    /// The title a failed check shows: what was found, stated as found. A title such as "the reply does not
+    /// mention SPF" must never stand above a reply that names SPF.
+    public var failTitle: String?
     public var when: CheckCondition
     public var needs: [String]
     public var required: Bool

@@ -82,9 +82,16 @@ public struct Engine: Sendable {
         }
         facts.reducedInputs = reducedNames
         facts.target = target
-        let context = environment.context(facts)
+        // Analyzers read the config lines alone: a ticket that pastes a server block between sentences still
+        // parses, and the sentences are read as prose above.
+        var analysed = facts
+        analysed.inputs = typed
+        for i in analysed.inputs.indices where prose[i].text != typed[i].text {
+            analysed.inputs[i].text = Self.configLines(typed[i].text, prose: prose[i].text)
+        }
+        let context = environment.context(analysed)
         var directiveHosts: [String] = []
-        for input in typed where input.kind != "text" {
+        for input in analysed.inputs where input.kind != "text" {
             for analyzer in analyzers where analyzer.kinds.contains(input.kind) {
                 let analysis = await analyzer.examine(input, context: context)
                 facts.findings += analysis.findings
@@ -262,6 +269,14 @@ public struct Engine: Sendable {
                       verdict: "not a 421: the input shows \(shown)" + (related.isEmpty ? "" : "; a 421 cause can also show as this code"),
                       diagnoses: Array(related), codes: census, facts: Self.summary(facts), next: next,
                       notes: catalog.notes + knowledge.notes)
+    }
+
+    /// The lines of `text` that `prose` emptied, with the prose lines emptied instead; line numbers are kept.
+    static func configLines(_ text: String, prose: String) -> String {
+        let original = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let kept = prose.split(separator: "\n", omittingEmptySubsequences: false)
+        guard original.count == kept.count else { return text }
+        return zip(original, kept).map { line, proseLine in proseLine.isEmpty ? line : "" }.joined(separator: "\n")
     }
 
     // MARK: clean analyses
@@ -460,7 +475,9 @@ public struct Engine: Sendable {
                      earlier: [String: CheckResult], environment: RunEnvironment, cache: ProbeCache) async -> CheckResult {
         func result(_ status: CheckStatus, _ reason: String?, observed: String? = nil, evidence: [Evidence] = [],
                     command: String? = nil) -> CheckResult {
-            CheckResult(id: check.id, title: check.title, status: status, reason: reason, observed: observed,
+            // A failed check shows what was found, so its title never denies what the evidence under it shows.
+            let title = status == .fail ? check.failTitle ?? check.title : check.title
+            return CheckResult(id: check.id, title: title, status: status, reason: reason, observed: observed,
                         evidence: evidence, command: command, probe: check.probe, required: check.required,
                         live: Self.isLive(check.probe, registry))
         }
@@ -523,6 +540,11 @@ public struct Engine: Sendable {
         for (key, expectation) in check.expect {
             guard let observed = outcome.observations[key] else {
                 return result(.error, "probe '\(probeID)' did not report '\(key)'", evidence: outcome.evidence,
+                              command: outcome.command)
+            }
+            // 'unknown' means the input does not show it: the check can neither pass nor fail on it.
+            if observed == .string("unknown") {
+                return result(.skipped, "the input does not show the \(key)", evidence: outcome.evidence,
                               command: outcome.command)
             }
             if !Self.holds(expectation, observed) {

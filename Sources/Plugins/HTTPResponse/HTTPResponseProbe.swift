@@ -7,7 +7,10 @@ public struct HTTPResponseProbe: Probe {
     public static let description = ProbeDescription(
         id: "http.response",
         summary: "read a pasted HTTP response: status line, headers and the error page's server signature",
-        parameters: [],
+        parameters: [
+            ProbeParameter("status", .int,
+                           summary: "read only a response with this status; without one, every observation is 'unknown'"),
+        ],
         observations: [
             "status": "the status code of the response (a 421 page without a status line counts as 421)",
             "version": "HTTP version of the status line: 1.0, 1.1, 2 or 3",
@@ -23,17 +26,28 @@ public struct HTTPResponseProbe: Probe {
                          expect: ["status": "421", "version": "1.1", "server": "Apache/2.4.65 (Debian)", "signature": "apache-421-page"]),
             ProbeExample("a mail log has no HTTP response", input: "postfix/smtp[1]: said: 421 4.7.0 try later",
                          expectError: true),
+            ProbeExample("a 200 after the fix says nothing about the 421", parameters: ["status": .int(421)],
+                         input: "< HTTP/2 200\n< server: nginx\n< content-type: text/html",
+                         expect: ["status": "unknown", "version": "unknown", "signature": "unknown"]),
         ]
     )
 
     public init() {}
 
     public func run(_ parameters: [String: ProbeValue], context: ProbeContext) async -> ProbeOutcome {
-        guard let response = Self.findResponse(context.facts.inputs) else {
-            if let page = context.facts.signatures.first(where: { $0.key.hasSuffix("421-page") }) {
+        let wanted = parameters["status"]?.intValue
+        guard let response = Self.findResponse(context.facts.inputs, status: wanted) else {
+            if wanted == nil || wanted == 421,
+               let page = context.facts.signatures.first(where: { $0.key.hasSuffix("421-page") }) {
                 return ProbeOutcome(observations: ["status": .int(421), "version": .string("unknown"),
                                                    "server": .string("none"), "signature": .string(page.key)],
                                     evidence: [page.value])
+            }
+            if wanted != nil {
+                // A check about the 421 says nothing about a 200 that came after the fix.
+                let unknown = ProbeValue.string("unknown")
+                return ProbeOutcome(observations: ["status": unknown, "version": unknown, "server": unknown,
+                                                   "signature": unknown])
             }
             return .failure("no HTTP response (status line or error page) in the input")
         }
@@ -62,11 +76,11 @@ public struct HTTPResponseProbe: Probe {
     }
 
     /// The first status line (`HTTP/1.1 421 …`, `< HTTP/2 421`, `:status: 421`) with the headers and body after it.
-    static func findResponse(_ inputs: [InputText]) -> Response? {
+    static func findResponse(_ inputs: [InputText], status wanted: Int? = nil) -> Response? {
         for input in inputs {
             let lines = input.text.split(separator: "\n", omittingEmptySubsequences: false).map { Substring($0) }
             for (i, raw) in lines.enumerated() {
-                guard let (version, status) = statusLine(raw) else { continue }
+                guard let (version, status) = statusLine(raw), wanted == nil || status == wanted else { continue }
                 var server: String?
                 var end = min(lines.count, i + 200)
                 for j in (i + 1)..<end {

@@ -207,13 +207,17 @@ struct NginxRules {
                     }
                 }
             }
-            let many = names.count >= 2 || names.contains { ConfigHostNames.isWildcard($0) || $0.hasPrefix("~") }
+            // A proxy_pass outside any server block is a snippet: every server block that includes it shares the pool.
+            let snippet = reusing.contains { $0.server == nil }
+            let many = names.count >= 2 || names.contains { ConfigHostNames.isWildcard($0) || $0.hasPrefix("~") } || snippet
             guard many, let first = reusing.first else { continue }
+            let sites = names.count >= 2 || !snippet ? ConfigText.quotedList(names)
+                : "every server block that includes it" + (names.isEmpty ? "" : " (\(ConfigText.quotedList(names)))")
             let how = upstream.keepalive.map { "keepalive \($0.args.first ?? "")" } ?? "nginx 1.29.7's default keepalive"
             let at = ConfigPath.lastComponent(first.directive.location.file) + ":\(first.directive.location.line)"
             add("nginx.upstream-keepalive-tls",
                 "upstream '\(upstream.name)' keeps TLS connections open (\(how)) and HTTP/1.1 proxying (\(at)) "
-                + "sends requests for \(ConfigText.quotedList(names)) through it: nginx reuses a connection opened with one "
+                + "sends requests for \(sites) through it: nginx reuses a connection opened with one "
                 + "SNI for another Host (its pool matches only the peer address), so Apache may answer 421; "
                 + "use 'proxy_http_version 1.0' or drop keepalive for this upstream",
                 at: upstream.keepalive ?? upstream.directive)

@@ -36,7 +36,8 @@ extension NginxConfigAnalyzer {
             var phrase = ConfigSummary.count(proxies.count, "proxy_pass", plural: "proxy_pass")
             if !https.isEmpty {
                 let sni = https.filter { NginxModel.flag($0.scope, "proxy_ssl_server_name") == true }.count
-                phrase += ", \(https.count) to HTTPS upstreams, SNI sent on " + ConfigSummary.share(sni, of: https.count)
+                phrase += ", " + (https.count == 1 ? "1 to an HTTPS upstream" : "\(https.count) to HTTPS upstreams")
+                    + ", SNI sent on " + ConfigSummary.share(sni, of: https.count)
             }
             checked.append(phrase)
         }

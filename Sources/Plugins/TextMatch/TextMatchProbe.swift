@@ -58,6 +58,22 @@ public struct TextMatchProbe: Probe {
                 }
             }
         }
+        // What the user stated with --stack is part of the input: "no hosting panel is named" must not pass
+        // under `--stack cpanel`.
+        if kinds == nil || kinds!.contains("text") {
+            for (slug, stated) in context.facts.stacks.sorted(by: { $0.key < $1.key }) where stated.kind == "stated" {
+                let text = "--stack \(slug)"
+                let range = NSRange(text.startIndex..<text.endIndex, in: text)
+                guard count < Self.maxCount, let m = regex.firstMatch(in: text, range: range),
+                      let r = Range(m.range, in: text) else { continue }
+                count += 1
+                if first == nil { first = String(text[r]) }
+                if evidence.count < 5 {
+                    evidence.append(Evidence(kind: "stated", text: text, detail: "matches '\(source)'",
+                                             location: SourceLocation(file: "<command line>", line: 1)))
+                }
+            }
+        }
         var observations: [String: ProbeValue] = ["found": .bool(count > 0), "count": .int(count)]
         if let first { observations["match"] = .string(first) }
         return ProbeOutcome(observations: observations, evidence: evidence,
