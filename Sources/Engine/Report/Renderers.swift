@@ -87,6 +87,10 @@ public struct ReportRenderer: Sendable {
                 out.append("  - \(clean(c.input)) (\(clean(c.kind))): "
                     + clean(c.checked.joined(separator: "; ")) + (c.checked.isEmpty ? "" : "; ") + result)
             }
+            if report.status != .healthy, report.codes.shows421,
+               report.facts.checked.allSatisfy({ $0.findings == 0 && $0.incomplete.isEmpty }) {
+                out.append("  the attached files show none of the causes kb checks for: they are not what causes this 421")
+            }
         }
         for (i, d) in report.diagnoses.enumerated() {
             out.append("")
@@ -262,6 +266,11 @@ public struct ReportRenderer: Sendable {
             let result = !c.incomplete.isEmpty ? "partly read" : c.findings == 0 ? "no finding"
                 : "\(c.findings) finding" + (c.findings == 1 ? "" : "s")
             out.append("- `\(code(c.input))` (\(md(c.kind))): " + md((c.checked + [result]).joined(separator: "; ")))
+        }
+        if report.status != .healthy, report.codes.shows421,
+           report.facts.checked.allSatisfy({ $0.findings == 0 && $0.incomplete.isEmpty }) {
+            out.append("")
+            out.append("The attached files show none of the causes we check for, so they are not what causes this 421.")
         }
         out.append("")
     }

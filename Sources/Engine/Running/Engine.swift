@@ -230,7 +230,6 @@ public struct Engine: Sendable {
         if facts.census.shows421, facts.target == nil, let cleared = Self.clearedSentence(facts, catalog: catalog) {
             // The text shows a 421 but the attached configs are clean: say so before the remaining causes.
             notes.append(cleared)
-            if status != .problem { next.append(cleared) }
         }
         return Report(protocol: ProtocolReport(verdict), status: status,
                       verdict: verdictLine,

@@ -10,8 +10,14 @@ extension LogScanAnalyzer {
                 .map { "\($0.value) \($0.key)" }.joined(separator: ", ")
             var checked = ["\(report.lines) " + (report.lines == 1 ? "line" : "lines") + " read"
                 + (kinds.isEmpty ? "" : " (\(kinds))")]
-            let replies = report.access.status421 + report.mail.replies421 + report.ftp.replies421
-            checked.append(replies == 0 ? "no 421 in them" : "\(replies) with a 421")
+            // Apache's AH0203x and nginx's SNI errors are the server's side of a 421, so they count as one.
+            let a = report.apache, n = report.nginx
+            let shown = [
+                (report.access.status421, "421 status"), (report.mail.replies421 + report.ftp.replies421, "421 reply"),
+                (a.ah02032NoSNI + a.ah02032SNIMismatch + a.ah02032Different + a.ah02031 + a.ah02033, "AH0203x error"),
+                (n.sniMismatch + n.protocolDisabled, "nginx SNI error"),
+            ].filter { $0.0 > 0 }.map { "\($0.0) " + ($0.0 == 1 ? $0.1 : $0.1 + "s") }
+            checked.append(shown.isEmpty ? "no 421 in them" : shown.joined(separator: ", "))
             return Analysis(findings: findings, checked: CheckedInput(
                 input: input.name, kind: input.kind, analyzer: id, checked: checked, findings: findings.count))
         } catch {
