@@ -146,3 +146,25 @@ struct EvidenceByKindTests {
         #expect(report.facts.checked.first?.checked.contains { $0.contains("virtual host") } == true)
     }
 }
+
+@Suite("config lines and prose")
+struct ConfigLinesTests {
+    @Test func anNginxDumpIsAllConfig() {
+        let dump = "nginx: the configuration file /etc/nginx/nginx.conf syntax is ok\n"
+            + "# configuration file /etc/nginx/nginx.conf:\nhttp {\n    server_name a.example;\n}\n"
+        #expect(ConfigProse.nginx(dump).allSatisfy { $0 == "\n" })
+    }
+
+    @Test func configLinesAreTheComplementOfProse() {
+        let text = "server {\n  listen 80;\n}\nit fails\n"
+        let prose = ConfigProse.nginx(text)
+        #expect(Engine.configLines(text, prose: prose) == "server {\n  listen 80;\n}\n\n")
+    }
+
+    @Test func aSentenceThatStartsWithACapitalIsNotAnApacheDirective() {
+        #expect(!ConfigProse.isDirectiveName("Since"))
+        #expect(!ConfigProse.isDirectiveName("AH02032"))
+        #expect(ConfigProse.isDirectiveName("ServerName"))
+        #expect(ConfigProse.isDirectiveName("Listen"))
+    }
+}

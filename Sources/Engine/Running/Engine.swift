@@ -310,7 +310,7 @@ public struct Engine: Sendable {
             return Report(protocol: ProtocolReport(verdict), status: .inconclusive,
                           verdict: "no finding in what was read (\(what)), but part of it could not be read",
                           diagnoses: [], codes: facts.census, facts: Self.summary(facts),
-                          next: Self.unique(incomplete.map { "read it whole: \($0)" }),
+                          next: Self.unique(facts.checked.flatMap { c in c.incomplete.map { "in '\(c.input)', \($0)" } }),
                           notes: catalog.notes + knowledge.notes)
         }
         return Report(protocol: ProtocolReport(verdict), status: .healthy,
