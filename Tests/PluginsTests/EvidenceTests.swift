@@ -53,6 +53,33 @@ struct EvidenceByKindTests {
         #expect(facts.text.contains("legacy") == false)
     }
 
+    @Test func apacheHostNamesComeFromServerNameNotComments() async throws {
+        let text = "# ServerName old.example.org\n<VirtualHost *:443>\n    ServerName new.example.org\n"
+            + "    ServerAlias www.new.example.org\n    SSLEngine on\n</VirtualHost>\n"
+        let engine = try Shipped.engine()
+        let facts = await engine.facts([InputText(name: "site.conf", text: text)])
+        #expect(facts.hosts == ["new.example.org", "www.new.example.org"])
+        #expect(facts.stacks["apache"] != nil)
+    }
+
+    @Test func proxyPassTargetsAreHostNamesToo() async throws {
+        let text = "server {\n    listen 443 ssl;\n    server_name a.example.com;\n"
+            + "    location / { proxy_ssl_server_name on; proxy_pass https://origin.example.net:8443; }\n}\n"
+        let engine = try Shipped.engine()
+        let facts = await engine.facts([InputText(name: "site.conf", text: text)])
+        #expect(facts.hosts == ["a.example.com", "origin.example.net"])
+    }
+
+    @Test func hostsTheTextNamesComeFirst() async throws {
+        let engine = try Shipped.engine()
+        let facts = await engine.facts([
+            InputText(name: "ticket", text: "curl -v https://shop.example.com/ gives HTTP/2 421"),
+            InputText(name: "site.conf", text: "server {\n    listen 443 ssl;\n    server_name other.example.com;\n}\n"),
+        ])
+        #expect(facts.hosts.first == "shop.example.com")
+        #expect(facts.hosts.contains("other.example.com"))
+    }
+
     @Test func proseAroundAPastedConfigIsReadAndTheConfigStillParses() async throws {
         let text = """
             server {
