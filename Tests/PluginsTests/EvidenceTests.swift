@@ -176,6 +176,16 @@ struct EvidenceByKindTests {
 
 @Suite("config lines and prose")
 struct ConfigLinesTests {
+    /// A proxy_pass outside any server block is a snippet that many server blocks may include: its pooled
+    /// upstream connections are shared by all of them.
+    @Test func aSnippetSharingAKeepaliveUpstreamIsPooled() {
+        let text = "upstream apache_tls {\n    server 127.0.0.1:8443;\n    keepalive 64;\n}\n"
+            + "proxy_pass https://apache_tls;\nproxy_ssl_server_name on;\nproxy_http_version 1.1;\n"
+            + "proxy_set_header Connection \"\";\n"
+        let findings = NginxConfigAnalyzer().findings(inputs: [InputText(name: "snippet.conf", text: text, kind: "nginx-config")])
+        #expect(findings.contains { $0.id == "nginx.upstream-keepalive-tls" }, "\(findings.map(\.id))")
+    }
+
     @Test func anNginxDumpIsAllConfig() {
         let dump = "nginx: the configuration file /etc/nginx/nginx.conf syntax is ok\n"
             + "# configuration file /etc/nginx/nginx.conf:\nhttp {\n    server_name a.example;\n}\n"

@@ -21,7 +21,8 @@ struct PlaybookDecoder {
     static let matcherKeys = ["text", "any", "status", "reply", "enhanced", "phase", "stack", "provider", "signature",
                               "intermittent", "http-version", "finding", "file-kind"]
     static let signalKeys = ["id", "weight", "note"] + matcherKeys
-    static let checkKeys = ["id", "title", "probe", "with", "expect", "fail", "fail-title", "when", "needs", "required", "weight", "manual"]
+    static let checkKeys = ["id", "title", "probe", "with", "expect", "fail", "fail-title", "when", "needs", "required",
+                            "weight", "manual"]
     static let remediationKeys = ["step", "detail", "stacks", "verify"]
     static let testKeys = ["name", "input", "stack", "intermittent", "protocol", "expect"]
     static let conditionKeys = ["live", "stack", "signal", "has"]
@@ -325,7 +326,8 @@ struct PlaybookDecoder {
                 weight = value
             }
             out.append(Check(id: id, title: title, probe: probeID, parameters: parameters, expect: expect,
-                             failMeaning: failMeaning, failTitle: failTitle, when: condition, needs: needs, required: required,
+                             failMeaning: failMeaning, failTitle: failTitle, when: condition, needs: needs,
+                             required: required,
                              weight: weight, manual: manual, location: reader.location(item)))
         }
         for (check, need, node) in needNodes where seen[need] == nil {

@@ -82,14 +82,16 @@ public struct ReportRenderer: Sendable {
         if !report.facts.checked.isEmpty {
             out.append("checked:")
             for c in report.facts.checked {
+                let count = "\(c.findings) finding" + (c.findings == 1 ? "" : "s")
                 let result = !c.incomplete.isEmpty ? style.yellow("partly read")
-                    : c.findings == 0 ? style.green("no finding") : "\(c.findings) finding" + (c.findings == 1 ? "" : "s")
+                    : c.findings == 0 ? style.green("no finding") : count
                 out.append("  - \(clean(c.input)) (\(clean(c.kind))): "
                     + clean(c.checked.joined(separator: "; ")) + (c.checked.isEmpty ? "" : "; ") + result)
             }
             if report.status != .healthy, report.codes.shows421,
                report.facts.checked.allSatisfy({ $0.findings == 0 && $0.incomplete.isEmpty }) {
-                out.append("  the attached files show none of the causes kb checks for: they are not what causes this 421")
+                out.append("  the attached files show none of the causes kb checks for: "
+                    + "they are not what causes this 421")
             }
         }
         for (i, d) in report.diagnoses.enumerated() {

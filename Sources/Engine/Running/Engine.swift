@@ -310,11 +310,14 @@ public struct Engine: Sendable {
             return Report(protocol: ProtocolReport(verdict), status: .inconclusive,
                           verdict: "no finding in what was read (\(what)), but part of it could not be read",
                           diagnoses: [], codes: facts.census, facts: Self.summary(facts),
-                          next: Self.unique(facts.checked.flatMap { c in c.incomplete.map { "in '\(c.input)', \($0)" } }),
+                          next: Self.unique(facts.checked.flatMap { c in
+                              c.incomplete.map { "in '\(c.input)', \($0)" }
+                          }),
                           notes: catalog.notes + knowledge.notes)
         }
         return Report(protocol: ProtocolReport(verdict), status: .healthy,
-                      verdict: "no problem found: no finding in the \(what) points to a 421 cause, and no 421 in the input",
+                      verdict: "no problem found: no finding in the \(what) points to a 421 cause, "
+                          + "and no 421 in the input",
                       diagnoses: [], codes: facts.census, facts: Self.summary(facts), next: [],
                       notes: catalog.notes + knowledge.notes)
     }
@@ -348,7 +351,8 @@ public struct Engine: Sendable {
             guard covered > 0, candidates[i].score > 0 else { continue }
             candidates[i].score = max(0, candidates[i].score - covered / 2)
             candidates[i].matches.append(SignalMatch(
-                signal: "config-checked", kind: "finding", matched: "the attached config shows none of this cause's findings",
+                signal: "config-checked", kind: "finding",
+                matched: "the attached config shows none of this cause's findings",
                 weight: -covered / 2, note: nil))
         }
         candidates.sort { a, b in a.score != b.score ? a.score > b.score : a.playbook.id < b.playbook.id }

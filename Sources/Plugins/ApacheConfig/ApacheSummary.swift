@@ -20,7 +20,8 @@ extension ApacheConfigAnalyzer {
     }
 
     /// Counts of the virtual hosts and addresses examined in what `owner` brought in, and the names they serve.
-    static func summary(_ model: ApacheModel, loader: ApacheLoader, owner: String) -> (checked: [String], hosts: [String]) {
+    static func summary(_ model: ApacheModel, loader: ApacheLoader,
+                        owner: String) -> (checked: [String], hosts: [String]) {
         func mine(_ location: SourceLocation) -> Bool { (loader.owners[location.file] ?? location.file) == owner }
         var checked: [String] = []
         var hosts: [String] = []
@@ -30,8 +31,9 @@ extension ApacheConfigAnalyzer {
         if !vhosts.isEmpty || loader.listings.isEmpty {
             let tls = vhosts.filter { model.isTLS($0) }
             let addresses = Set(tls.flatMap(\.addresses))
+            let on = ConfigSummary.count(addresses.count, "address", plural: "addresses")
             checked.append(ConfigSummary.count(vhosts.count, "virtual host")
-                + (tls.isEmpty ? ", none with TLS" : " (\(tls.count) with TLS on \(ConfigSummary.count(addresses.count, "address", plural: "addresses")))"))
+                + (tls.isEmpty ? ", none with TLS" : " (\(tls.count) with TLS on \(on))"))
             for vhost in vhosts { for name in vhost.names { ConfigSummary.addHost(name, to: &hosts) } }
         }
         for (listingOwner, listing) in loader.listings where listingOwner == owner {

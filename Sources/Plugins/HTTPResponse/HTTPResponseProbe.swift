@@ -9,7 +9,7 @@ public struct HTTPResponseProbe: Probe {
         summary: "read a pasted HTTP response: status line, headers and the error page's server signature",
         parameters: [
             ProbeParameter("status", .int,
-                           summary: "read only a response with this status; without one, every observation is 'unknown'"),
+                           summary: "read only a response with this status; with none, every observation is 'unknown'"),
         ],
         observations: [
             "status": "the status code of the response (a 421 page without a status line counts as 421)",

@@ -18,7 +18,8 @@ enum ConfigProse {
             // `nginx -t` / `nginx -T` report lines are the tool's, not the person's.
             if t.hasPrefix("nginx: ") { return true }
             let word = t.prefix { $0 != " " && $0 != "\t" }
-            if word.contains("_"), word.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), word == word.lowercased() {
+            let identifier = word.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
+            if word.contains("_"), identifier, word == word.lowercased() {
                 continuing = true
                 return true
             }

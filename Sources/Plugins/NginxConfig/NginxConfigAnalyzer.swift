@@ -209,7 +209,8 @@ struct NginxRules {
             }
             // A proxy_pass outside any server block is a snippet: every server block that includes it shares the pool.
             let snippet = reusing.contains { $0.server == nil }
-            let many = names.count >= 2 || names.contains { ConfigHostNames.isWildcard($0) || $0.hasPrefix("~") } || snippet
+            let many = names.count >= 2 || snippet
+                || names.contains { ConfigHostNames.isWildcard($0) || $0.hasPrefix("~") }
             guard many, let first = reusing.first else { continue }
             let sites = names.count >= 2 || !snippet ? ConfigText.quotedList(names)
                 : "every server block that includes it" + (names.isEmpty ? "" : " (\(ConfigText.quotedList(names)))")

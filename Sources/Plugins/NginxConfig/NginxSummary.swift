@@ -20,7 +20,8 @@ extension NginxConfigAnalyzer {
     }
 
     /// Counts of what the rules examined in the files `owner` brought in, and the names its directives serve.
-    static func summary(_ model: NginxModel, loader: NginxLoader, owner: String) -> (checked: [String], hosts: [String]) {
+    static func summary(_ model: NginxModel, loader: NginxLoader,
+                        owner: String) -> (checked: [String], hosts: [String]) {
         func mine(_ directive: NginxDirective) -> Bool {
             (loader.owners[directive.location.file] ?? directive.location.file) == owner
         }
