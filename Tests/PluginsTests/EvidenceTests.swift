@@ -148,11 +148,22 @@ struct EvidenceByKindTests {
         }
     }
 
-    @Test func anUnreadIncludeIsNotCalledHealthy() async throws {
+    /// Like a linter, a clean run covers what was read and says which includes it did not follow.
+    @Test func anIncludeNotFollowedIsListed() async throws {
         let text = "http {\n    include /etc/nginx/sites-enabled/*;\n    server { listen 80; server_name a.example; }\n}\n"
         let report = try await diagnose([InputText(name: "/etc/nginx/nginx.conf", text: text)])
+        #expect(report.status == .healthy, "\(report.verdict)")
+        let checked = try #require(report.facts.checked.first)
+        #expect(checked.checked.contains("1 include not followed"))
+        #expect(checked.findings == 0)
+        #expect(report.notes.contains { $0.contains("sites-enabled") })
+    }
+
+    @Test func aConfigThatDoesNotParseIsNotCalledHealthy() async throws {
+        let text = "server {\n    listen 443 ssl;\n    server_name a.example;\n    location / {\n"
+        let report = try await diagnose([InputText(name: "broken.conf", text: text, kind: "nginx-config")])
         #expect(report.status == .inconclusive, "\(report.verdict)")
-        #expect(!report.next.isEmpty)
+        #expect(report.next.contains { $0.hasPrefix("in 'broken.conf'") })
     }
 
     static let debianNginx = FileManager.default.fileExists(atPath: "/etc/nginx/nginx.conf")

@@ -24,21 +24,31 @@ public struct CheckedInput: Sendable, Codable, Hashable {
     public var analyzer: String
     /// Short phrases, each a count of what was examined and how it stood.
     public var checked: [String]
-    /// How many findings the analyzer reported for this input.
+    /// How many findings the analyzer reported about the config or log itself (includes not followed and
+    /// unreadable parts are in `notFollowed` and `incomplete` instead).
     public var findings: Int
-    /// Set when part of the input could not be read (a syntax error, an include not followed), so a clean
-    /// result covers only what was read.
+    /// Set when the input itself could not be read whole (a syntax error, an include over the size limit): a
+    /// clean result then says nothing, and the run is inconclusive.
     public var incomplete: [String]
+    /// Includes that were not followed (outside the roots given, not found): a clean result covers the files
+    /// read, as a linter's does, and the report says how to read the rest.
+    public var notFollowed: [String]
 
     public init(input: String, kind: String, analyzer: String, checked: [String], findings: Int = 0,
-                incomplete: [String] = []) {
+                incomplete: [String] = [], notFollowed: [String] = []) {
         self.input = input
         self.kind = kind
         self.analyzer = analyzer
         self.checked = checked
         self.findings = findings
         self.incomplete = incomplete
+        self.notFollowed = notFollowed
     }
+}
+
+extension CheckedInput {
+    /// Read whole, every include followed, and no finding.
+    public var isClean: Bool { findings == 0 && incomplete.isEmpty && notFollowed.isEmpty }
 }
 
 extension InputAnalyzer {

@@ -89,7 +89,7 @@ public struct ReportRenderer: Sendable {
                     + clean(c.checked.joined(separator: "; ")) + (c.checked.isEmpty ? "" : "; ") + result)
             }
             if report.status != .healthy, report.codes.shows421,
-               report.facts.checked.allSatisfy({ $0.findings == 0 && $0.incomplete.isEmpty }) {
+               report.facts.checked.allSatisfy(\.isClean) {
                 out.append("  the attached files show none of the causes kb checks for: "
                     + "they are not what causes this 421")
             }
@@ -270,7 +270,7 @@ public struct ReportRenderer: Sendable {
             out.append("- `\(code(c.input))` (\(md(c.kind))): " + md((c.checked + [result]).joined(separator: "; ")))
         }
         if report.status != .healthy, report.codes.shows421,
-           report.facts.checked.allSatisfy({ $0.findings == 0 && $0.incomplete.isEmpty }) {
+           report.facts.checked.allSatisfy(\.isClean) {
             out.append("")
             out.append("The attached files show none of the causes we check for, so they are not what causes this 421.")
         }

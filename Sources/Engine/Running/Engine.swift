@@ -315,17 +315,18 @@ public struct Engine: Sendable {
                           }),
                           notes: catalog.notes + knowledge.notes)
         }
+        let unread = facts.checked.flatMap { c in c.notFollowed.map { "in '\(c.input)', \($0)" } }
         return Report(protocol: ProtocolReport(verdict), status: .healthy,
                       verdict: "no problem found: no finding in the \(what) points to a 421 cause, "
                           + "and no 421 in the input",
                       diagnoses: [], codes: facts.census, facts: Self.summary(facts), next: [],
-                      notes: catalog.notes + knowledge.notes)
+                      notes: Self.unique(unread) + catalog.notes + knowledge.notes)
     }
 
     /// The analyzer areas ("nginx", "apache", "log") whose inputs were read whole and gave no finding of a cause.
     static func clearedAreas(_ facts: Facts) -> Set<String> {
         var areas: Set<String> = []
-        for checked in facts.checked where checked.incomplete.isEmpty {
+        for checked in facts.checked where checked.incomplete.isEmpty && checked.notFollowed.isEmpty {
             guard let area = checked.analyzer.split(separator: ".").first.map(String.init) else { continue }
             areas.insert(area)
         }
@@ -360,7 +361,9 @@ public struct Engine: Sendable {
 
     /// "the attached configs are not the cause: …", when configs were analysed whole and none points to a cause.
     static func clearedSentence(_ facts: Facts, catalog: PlaybookCatalog) -> String? {
-        let configs = facts.checked.filter { !$0.analyzer.hasPrefix("log.") && $0.incomplete.isEmpty }
+        let configs = facts.checked.filter {
+            !$0.analyzer.hasPrefix("log.") && $0.incomplete.isEmpty && $0.notFollowed.isEmpty
+        }
         guard !configs.isEmpty, configs.count == facts.checked.filter({ !$0.analyzer.hasPrefix("log.") }).count
         else { return nil }
         let names = Set(configs.map(\.input))

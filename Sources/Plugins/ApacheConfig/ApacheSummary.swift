@@ -14,8 +14,11 @@ extension ApacheConfigAnalyzer {
         let summary = Self.summary(model, loader: loader, owner: input.name)
         return Analysis(
             findings: owned,
-            checked: CheckedInput(input: input.name, kind: input.kind, analyzer: id, checked: summary.checked,
-                                  findings: owned.count, incomplete: ConfigSummary.incomplete(owned)),
+            checked: CheckedInput(input: input.name, kind: input.kind, analyzer: id,
+                                  checked: ConfigSummary.phrases(summary.checked, owned),
+                                  findings: owned.count - ConfigSummary.incomplete(owned).count
+                                      - ConfigSummary.notFollowed(owned).count,
+                                  incomplete: ConfigSummary.incomplete(owned), notFollowed: ConfigSummary.notFollowed(owned)),
             hosts: summary.hosts)
     }
 

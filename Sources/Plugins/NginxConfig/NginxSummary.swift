@@ -14,8 +14,11 @@ extension NginxConfigAnalyzer {
         let summary = Self.summary(model, loader: loader, owner: input.name)
         return Analysis(
             findings: owned,
-            checked: CheckedInput(input: input.name, kind: input.kind, analyzer: id, checked: summary.checked,
-                                  findings: owned.count, incomplete: ConfigSummary.incomplete(owned)),
+            checked: CheckedInput(input: input.name, kind: input.kind, analyzer: id,
+                                  checked: ConfigSummary.phrases(summary.checked, owned),
+                                  findings: owned.count - ConfigSummary.incomplete(owned).count
+                                      - ConfigSummary.notFollowed(owned).count,
+                                  incomplete: ConfigSummary.incomplete(owned), notFollowed: ConfigSummary.notFollowed(owned)),
             hosts: summary.hosts)
     }
 
@@ -70,12 +73,25 @@ enum ConfigSummary {
         return "\(part) of \(whole)"
     }
 
-    /// Finding ids that mean part of the config was not read; a clean result then covers only the rest.
+    /// Findings that mean the input itself was not read whole: a clean result would say nothing.
     static func incomplete(_ findings: [Finding]) -> [String] {
-        findings.filter { finding in
-            let name = finding.id.split(separator: ".").last.map(String.init) ?? finding.id
-            return name == "syntax-error" || name.hasPrefix("include-") || name == "input-error"
-        }.map(\.message)
+        findings.filter { ["syntax-error", "input-error", "include-too-large"].contains(name($0)) }.map(\.message)
+    }
+
+    /// Includes that were not followed; what was read is still checked, and the count is part of the summary.
+    static func notFollowed(_ findings: [Finding]) -> [String] {
+        findings.filter { ["include-unresolved", "include-outside", "include-cycle", "include-too-deep"].contains(name($0)) }
+            .map(\.message)
+    }
+
+    /// The checked phrases plus "2 includes not followed" when there were any.
+    static func phrases(_ checked: [String], _ findings: [Finding]) -> [String] {
+        let skipped = notFollowed(findings).count
+        return skipped == 0 ? checked : checked + [count(skipped, "include") + " not followed"]
+    }
+
+    private static func name(_ finding: Finding) -> String {
+        finding.id.split(separator: ".").last.map(String.init) ?? finding.id
     }
 
     /// A name a directive serves or connects to: a DNS name, not `_`, a wildcard, a regex or an address.
