@@ -203,6 +203,11 @@ struct ConfigLinesTests {
         #expect(ConfigProse.nginx(dump).allSatisfy { $0 == "\n" })
     }
 
+    @Test func aSentenceAfterADirectiveNameIsStillProse() {
+        let text = "server {\n  listen 80;\n}\nproxy_ssl_server_name is on, but\nstill 421 Misdirected Request\n"
+        #expect(ConfigProse.nginx(text) == "\n\n\n\nstill 421 Misdirected Request\n")
+    }
+
     @Test func configLinesAreTheComplementOfProse() {
         let text = "server {\n  listen 80;\n}\nit fails\n"
         let prose = ConfigProse.nginx(text)

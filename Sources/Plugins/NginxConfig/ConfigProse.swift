@@ -13,7 +13,12 @@ enum ConfigProse {
             if t.isEmpty { continuing = false; return true }
             let code = withoutTrailingComment(t)
             let ends = code.hasSuffix(";") || code.hasSuffix("{") || code.hasSuffix("}")
-            if continuing { continuing = !ends; return true }
+            // A directive continues over lines of values (`'…'`, `"…"`, `$var`); any other line ends it.
+            if continuing, ends || t.hasPrefix("'") || t.hasPrefix("\"") || t.hasPrefix("$") {
+                continuing = !ends
+                return true
+            }
+            continuing = false
             if t.hasPrefix("#") || ends { return true }
             // `nginx -t` / `nginx -T` report lines are the tool's, not the person's.
             if t.hasPrefix("nginx: ") { return true }
