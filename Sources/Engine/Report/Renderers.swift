@@ -171,6 +171,7 @@ public struct ReportRenderer: Sendable {
                 out.append(report.facts.checked.isEmpty
                     ? "The checks we ran all passed, so we could not reproduce the problem."
                     : "Nothing in what you sent points to a cause of a 421, and it shows no 421.")
+                if !report.facts.checked.isEmpty { out.append("") }
                 checkedList(report, into: &out)
             } else {
                 out.append(protocolSentence(report))
@@ -182,6 +183,7 @@ public struct ReportRenderer: Sendable {
                     out.append("")
                 }
                 checkedList(report, into: &out)
+                if !report.facts.checked.isEmpty { out.append("") }
                 out.append("To tell what causes it, we need a little more information:")
                 out.append("")
                 for (i, n) in report.next.enumerated() { out.append("\(i + 1). \(md(n))") }
@@ -259,9 +261,9 @@ public struct ReportRenderer: Sendable {
     }
 
     /// "What we checked": one line per analysed config or log, with its counts and result.
+    /// No blank line before or after: callers place it.
     private func checkedList(_ report: Report, into out: inout [String]) {
         guard !report.facts.checked.isEmpty else { return }
-        out.append("")
         out.append("What we checked:")
         out.append("")
         for c in report.facts.checked {
@@ -274,7 +276,6 @@ public struct ReportRenderer: Sendable {
             out.append("")
             out.append("The attached files show none of the causes we check for, so they are not what causes this 421.")
         }
-        out.append("")
     }
 
     private func protocolSentence(_ report: Report) -> String {
