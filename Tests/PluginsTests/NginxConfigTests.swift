@@ -415,7 +415,6 @@ struct NginxServerSemanticsTests {
         ("server { listen [::]:443 ssl; server_name a.example.com; }\nserver { listen 443 ssl; server_name b.example.com; }", false),
         // `default` is the old spelling of `default_server`.
         ("server { listen 0.0.0.0:443 ssl default; server_name a.example.com; }\nserver { listen 443 ssl; server_name b.example.com; }", false),
-        ("server { listen 443 ssl DEFAULT_SERVER; server_name a.example.com; }\nserver { listen 443 ssl; server_name b.example.com; }", false),
     ])
     func listenSocketsAsNginxGroupsThem(text: String, noDefault: Bool) {
         #expect(keys(text, ["nginx.no-default-server"]).count == (noDefault ? 1 : 0))

@@ -366,7 +366,7 @@ struct NginxRules {
             for member in members where done.insert(member.server).inserted {
                 let server = model.servers[member.server]
                 guard let directive = NginxModel.value(server.scope, "ssl_verify_client"),
-                      let mode = directive.args.first, mode != "off" else { continue }
+                      let mode = directive.args.first, mode.lowercased() != "off" else { continue }
                 let others = members.count - 1
                 let sharing = others > 0 ? "; \(others) other server block(s) share '\(address)'" : ""
                 add("nginx.ssl-verify-client",

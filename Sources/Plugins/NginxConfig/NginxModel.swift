@@ -219,7 +219,8 @@ struct NginxModel {
         }
         // `listen 443`, `*:443` and `0.0.0.0:443` are one IPv4 wildcard socket; `[::]:443` is a separate one.
         if address.isEmpty || address == "0.0.0.0" { address = "*" }
-        let options = Set(directive.args.dropFirst().map { $0.lowercased() })
+        // listen parameters are compared case-sensitively by nginx (`DEFAULT_SERVER` is an error there).
+        let options = Set(directive.args.dropFirst())
         return Listen(directive: directive, address: "\(address):\(port)",
                       ssl: options.contains("ssl"), http2: options.contains("http2"),
                       defaultServer: options.contains("default_server") || options.contains("default"))
