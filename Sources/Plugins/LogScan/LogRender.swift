@@ -193,9 +193,9 @@ public struct LogReportRenderer: Sendable {
         + "(or common, combined, vhost_combined)"
 
     /// `12 lines could not be read (3 contain '421'): …`
-    static func unreadSummary(_ unread: UnreadLines) -> String {
+    static func unreadSummary(_ unread: UnreadLines, hint: String = accessFormatHint) -> String {
         let with = unread.with421 > 0 ? " (\(number(unread.with421)) contain '421')" : ""
-        return "\(number(unread.lines)) line(s) in a layout kb does not recognise were not read\(with); \(accessFormatHint)"
+        return "\(number(unread.lines)) line(s) in a layout kb does not recognise were not read\(with); \(hint)"
     }
 
     private func table(_ title: String, _ t: CountTable, indent: Int = 2, limit: Int? = nil) -> [String] {

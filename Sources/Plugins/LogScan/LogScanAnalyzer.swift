@@ -169,7 +169,9 @@ public struct LogScanAnalyzer: InputAnalyzer {
         }
         // Only unread lines with `421` in them could hide a 421; say so rather than let the log look clean.
         if report.unread.with421 > 0 {
-            add("log.unread-lines", LogReportRenderer.unreadSummary(report.unread), report.unread.example)
+            add("log.unread-lines", LogReportRenderer.unreadSummary(report.unread, hint: "read the log with "
+                + "'kb logs \(report.source) --access-format FORMAT', FORMAT being the LogFormat or log_format string "
+                + "that wrote it"), report.unread.example)
         }
         return out
     }

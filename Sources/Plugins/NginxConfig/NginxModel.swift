@@ -301,8 +301,10 @@ struct NginxVariables {
                     continue
                 }
                 guard let options = local[name].map({ [$0] }) ?? values[name], !options.isEmpty else { return url }
+                let distinct = Set(options)
+                guard distinct.count <= Self.maxCandidates else { return url }
                 changed = true
-                for option in Set(options).sorted() {
+                for option in distinct.sorted() {
                     next.append(candidate.replacingCharacters(in: range, with: option))
                 }
                 if next.count > Self.maxCandidates { return url }
