@@ -63,5 +63,6 @@ struct MultilingualCueTests {
         #expect(f.intermittent == true)
         #expect(f.protocolVerdict.value == .smtp)
         #expect(f.protocolVerdict.evidence.contains { $0.text.lowercased() == "zu viele verbindungen" })
+        #expect(f.protocolVerdict.evidence.contains { $0.text.lowercased() == "später erneut versuchen" })
     }
 }

@@ -40,6 +40,18 @@ enum MultilingualCues {
         "接続数が多すぎ", "接続が多すぎ", "同時接続数", "接続数の上限",
     ]
 
+    /// "Try again later", the usual tail of a 421 reply, as localised servers and clients word it.
+    static let tryLater: [String] = [
+        "später erneut versuchen", "später noch einmal", "versuchen sie es später",
+        "réessayez plus tard", "réessayer plus tard",
+        "inténtelo más tarde", "intente más tarde", "vuelva a intentarlo más tarde",
+        "tente novamente mais tarde", "tente mais tarde",
+        "riprova più tardi", "riprovare più tardi",
+        "попробуйте позже", "повторите попытку позже",
+        "请稍后再试", "请稍后重试", "稍后再试",
+        "しばらくしてから", "後でもう一度",
+    ]
+
     /// The phrase as written and, when it starts with a non-ASCII letter, capitalised: the text is
     /// lowercased for ASCII only, so "Иногда" at the start of a sentence needs its own form.
     static func forms(_ phrase: String) -> [String] {

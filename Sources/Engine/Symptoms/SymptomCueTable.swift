@@ -438,6 +438,7 @@ struct SymptomCueTable: Sendable {
         b.pattern(#"\breply code\b|\bresponse code\b"#, requires: ["code"], smtp: 0.5, ftp: 0.5,
                   "SMTP or FTP: 'reply code' wording", corroborating: true)
         b.phrase("banner", smtp: 1, ftp: 0.5, "SMTP or FTP: server banner", corroborating: true)
+        b.phrases(MultilingualCues.tryLater, smtp: 1, ftp: 0.5, "SMTP or FTP: 'try again later'", corroborating: true)
         b.phrases(MultilingualCues.connectionLimit, smtp: 0.5, ftp: 0.5, "SMTP or FTP: connection limit wording",
                   corroborating: true)
     }
