@@ -12,7 +12,13 @@ extension KB {
                   kb logs /var/log/mail.log --format json     # 421s by recipient domain, provider, code and phase
                   kb logs access.log --by host --by minute      # 421 spikes per host and per minute
                   zcat old.log.gz | kb logs -                   # '-' reads standard input
-                Exit codes: 0 no 421 found, 1 421s found, 64 usage error, 65 unreadable input.
+                Access-log layouts are recognised from the lines themselves: common, combined, vhost_combined,
+                any of them with extra fields (%v, the SNI, request times), the time first or in ISO form, JSON
+                lines and Nginx Proxy Manager's proxy log. Lines in a layout kb cannot read are counted and shown;
+                pass --access-format with the server's LogFormat or log_format string to read them:
+                  kb logs access.log --access-format '%v %h %l %u %t "%r" %>s %b %{SSL_TLS_SNI}x'
+                Exit codes: 0 no 421 found, 1 421s found, 2 inconclusive (unread lines contain '421'),
+                64 usage error, 65 unreadable input.
                 """
         )
 
@@ -40,6 +46,7 @@ extension KB {
 
         func run() async throws {
             var any421 = false
+            var unknown = false
             for (i, path) in paths.enumerated() {
                 let scanner = LogScanner(options: LogScanOptions(accessFormat: accessFormat, top: top, name: path == "-" ? "<stdin>" : path))
                 let report: LogReport
@@ -52,10 +59,12 @@ extension KB {
                 let a = report.apache, n = report.nginx
                 if report.access.status421 + report.mail.replies421 + report.ftp.replies421 + a.ah02032NoSNI
                     + a.ah02032SNIMismatch + a.ah02032Different + n.sniMismatch + n.protocolDisabled > 0 { any421 = true }
+                // Never "no 421" over lines that could be 421s but could not be read.
+                if report.unread.with421 > 0 { unknown = true }
                 if i > 0 && format == .text { print("") }
                 print(scanner.render(report, format: format, by: by), terminator: "")
             }
-            throw ExitCode(any421 ? Exit.problem : Exit.healthy)
+            throw ExitCode(any421 ? Exit.problem : unknown ? Exit.inconclusive : Exit.healthy)
         }
     }
 }

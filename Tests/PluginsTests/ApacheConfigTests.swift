@@ -70,19 +70,66 @@ struct ApacheParserTests {
         #expect(ApacheVHostListing.parse(text: "<VirtualHost *:443>\n</VirtualHost>", file: "x") == nil)
     }
 
-    @Test(arguments: [
-        ("/etc/letsencrypt/live/example.com/fullchain.pem", "example.com"),
-        ("/etc/letsencrypt/live/shop.example.com-0001/cert.pem", "shop.example.com"),
-        ("/etc/ssl/certs/STAR_example_com.crt", "*.example.com"),
-        ("/etc/ssl/certs/www_example_com.crt", "www.example.com"),
-        ("/etc/pki/tls/certs/wildcard.example.org.pem", "*.example.org"),
-        ("/etc/ssl/example.net/server.crt", "example.net"),
-        ("/etc/ssl/certs/ssl-cert-snakeoil.pem", nil),
-        ("/etc/pki/tls/certs/localhost.crt", nil),
-    ] as [(String, String?)])
-    func certificateNameFromPath(path: String, name: String?) {
-        #expect(CertificatePathNames.name(for: path) == name)
+    @Test func crlfSectionsCloseAndBOMKeepsTheFirstBlock() throws {
+        let text = "<VirtualHost *:443>\r\n    ServerName a.example.com\r\n</VirtualHost>\r\n"
+            + "<VirtualHost *:443>\r\n    ServerName b.example.com\r\n</VirtualHost>\r\n"
+        let top = try ApacheConfig.parse(text: text, file: "crlf.conf")
+        #expect(top.map(\.name) == ["VirtualHost", "VirtualHost"])
+        #expect(top[1].location.line == 4)
+        #expect(top[1].children?.first?.args == ["b.example.com"])
+        let bom = try ApacheConfig.parse(text: "\u{FEFF}" + text, file: "bom.conf")
+        #expect(bom.count == 2 && bom[0].name == "VirtualHost")
+        #expect(ApacheConfigAnalyzer().detect(InputText(name: "x", text: text)) == "apache-config")
     }
+
+    @Test func crlfApachectlListingKeepsFileAndLine() throws {
+        let text = try Fixtures.text("apache/apachectl-S.txt")
+        let crlf = text.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\r\n")
+        let listing = try #require(ApacheVHostListing.parse(text: crlf, file: "S.txt"))
+        #expect(listing.groups.map(\.address) == ["*:443", "*:80"])
+        #expect(listing.groups[0].defaultHost?.configFile == "/etc/apache2/sites-enabled/default-ssl.conf")
+        #expect(listing.groups[0].defaultHost?.configLine == 2)
+        #expect(listing.groups[0].vhosts.map(\.name) == ["127.0.1.1", "shop.example.com", "www.example.com", "app.example.com"])
+    }
+
+    @Test func certificateNamesComeFromTheCertificate() {
+        #expect(CertificateFileNames.names(pem: Self.wildcardPEM) == ["*.example.com", "example.com"])
+        #expect(CertificateFileNames.names(pem: "not a certificate") == nil)
+        // Unreadable: the names are unknown, never guessed from 'acme_corp.crt'.
+        #expect(CertificateFileNames.names("/etc/ssl/acme_corp.crt", files: FixtureFiles(files: [:])) == nil)
+        #expect(CertificateFileNames.names("/etc/ssl/acme_corp.crt",
+                                           files: FixtureFiles(files: ["/etc/ssl/acme_corp.crt": Self.shopPEM]))
+                == ["shop.example.org"])
+    }
+
+    /// Self-signed test certificates: `*.example.com` with `example.com`, and `shop.example.org`.
+    static let wildcardPEM = """
+    -----BEGIN CERTIFICATE-----
+    MIIBrTCCAVSgAwIBAgIUKems+lu9mGT1R6J7FSPeqbcT4BowCgYIKoZIzj0EAwIw
+    GDEWMBQGA1UEAwwNKi5leGFtcGxlLmNvbTAgFw0yNjEyMDExOTQwNDdaGA8yMTI2
+    MTEwNzE5NDA0N1owGDEWMBQGA1UEAwwNKi5leGFtcGxlLmNvbTBZMBMGByqGSM49
+    AgEGCCqGSM49AwEHA0IABIuuy4B6HBpFIlcdZe+vHu5IjEOuaVGiJVHLfEC2JMaO
+    E/APEavWNPvpeR2lOxJp8lEWc6J8jVrg2rE/WMRb1+KjejB4MB0GA1UdDgQWBBQ0
+    50c+faS1bn+QdBCjx6Z0eoBYQTAfBgNVHSMEGDAWgBQ050c+faS1bn+QdBCjx6Z0
+    eoBYQTAPBgNVHRMBAf8EBTADAQH/MCUGA1UdEQQeMByCDSouZXhhbXBsZS5jb22C
+    C2V4YW1wbGUuY29tMAoGCCqGSM49BAMCA0cAMEQCIFOJUmhx9lnuRBT8lPk1300O
+    xfipP3xvTiw61SapoWluAiBnQgXmEjG6gEVbwEKw6dumWKXLZyLIV6fPybKyT+VV
+    Sw==
+    -----END CERTIFICATE-----
+    """
+    static let shopPEM = """
+    -----BEGIN CERTIFICATE-----
+    MIIBqjCCAVCgAwIBAgIUBheFccY7nhOb9szzy45fhBjnwz8wCgYIKoZIzj0EAwIw
+    GzEZMBcGA1UEAwwQc2hvcC5leGFtcGxlLm9yZzAgFw0yNjEyMDExOTQwNDdaGA8y
+    MTI2MTEwNzE5NDA0N1owGzEZMBcGA1UEAwwQc2hvcC5leGFtcGxlLm9yZzBZMBMG
+    ByqGSM49AgEGCCqGSM49AwEHA0IABD2uhpjuQoc6bRKseODCHsETlxLG0R+4TnEk
+    ikINrGW9g+4RYr9RvzEoWgW03vKp09W+yMxmGfLTQt5ZQ95t6d6jcDBuMB0GA1Ud
+    DgQWBBT7GCcc1rbPSoOGw9f8sOYGXoD0TDAfBgNVHSMEGDAWgBT7GCcc1rbPSoOG
+    w9f8sOYGXoD0TDAPBgNVHRMBAf8EBTADAQH/MBsGA1UdEQQUMBKCEHNob3AuZXhh
+    bXBsZS5vcmcwCgYIKoZIzj0EAwIDSAAwRQIhAJgRbKYaiVt8S57BOZBIoxquuH5d
+    LpPMq1Tjrzdcs2IjAiBwapifq5Q3o3BPZ2tokvlanPvQMimnVfnkJr5oET/uuw==
+    -----END CERTIFICATE-----
+    """
 }
 
 @Suite("Apache findings")
@@ -184,9 +231,13 @@ struct ApacheFindingTests {
         let findings = analyzer.findings(inputs: [InputText(name: "s.conf", text: text, kind: "apache-config")])
         #expect(findings.findingKeys() == ["apache.default-vhost@s.conf:12", "apache.default-vhost@s.conf:3"])
         // The same file inherited by a vhost on another address, where nobody serves its name.
-        let inherited = analyzer.findings(inputs: [InputText(name: "s.conf", text: text.replacingOccurrences(
-            of: "    SSLCertificateFile /etc/ssl/certs/c.example.com.pem\n", with: ""), kind: "apache-config")])
-        #expect(inherited.findingKeys(["apache.cert-name-unserved"]) == ["apache.cert-name-unserved@s.conf:1"])
+        let inherited = InputText(name: "/s.conf", text: text.replacingOccurrences(
+            of: "    SSLCertificateFile /etc/ssl/certs/c.example.com.pem\n", with: ""), kind: "apache-config")
+        let certificates = FixtureFiles(files: ["/etc/ssl/certs/shared.example.com.pem": ApacheParserTests.shopPEM])
+        #expect(analyzer.findings(inputs: [inherited], files: certificates).findingKeys(["apache.cert-name-unserved"])
+                == ["apache.cert-name-unserved@/s.conf:1"])
+        // Without the certificate its names are unknown: nothing is said about them.
+        #expect(analyzer.findings(inputs: [inherited]).findingKeys(["apache.cert-name-unserved"]).isEmpty)
     }
 
     @Test func strictSNIInDefaultVhost() {
@@ -237,5 +288,38 @@ struct ApacheFindingTests {
     ] as [(String, String?)])
     func detection(text: String, kind: String?) {
         #expect(analyzer.detect(InputText(name: "x", text: text)) == kind)
+    }
+}
+
+@Suite("Apache as Apache reads it")
+struct ApacheServerSemanticsTests {
+    let analyzer = ApacheConfigAnalyzer()
+
+    private static let sites = """
+    <IfModule mod_ssl.c>
+    <VirtualHost *:443>
+        ServerName a.example.com
+        SSLEngine on
+    </VirtualHost>
+    <VirtualHost *:443>
+        ServerName b.example.com
+        SSLEngine on
+        SSLProtocol TLSv1.3
+    </VirtualHost>
+    </IfModule>
+    """
+
+    @Test(arguments: [
+        ("", true),
+        ("LoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so\n", true),
+        ("LoadModule ssl_module modules/mod_ssl.so\n", true),
+        ("LoadModule rewrite_module modules/mod_rewrite.so\n", false),
+    ])
+    func ifModuleFollowsLoadModule(modules: String, read: Bool) {
+        let input = InputText(name: "a.conf", text: modules + Self.sites, kind: "apache-config")
+        #expect(analyzer.findings(inputs: [input]).isEmpty != read)
+        let negated = modules + Self.sites.replacingOccurrences(of: "<IfModule mod_ssl.c>", with: "<IfModule !ssl_module>")
+        #expect(analyzer.findings(inputs: [InputText(name: "a.conf", text: negated, kind: "apache-config")]).isEmpty
+                == (read || modules.isEmpty))
     }
 }

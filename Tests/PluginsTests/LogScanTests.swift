@@ -407,3 +407,89 @@ struct LogRenderTests {
         #expect(!text.contains("\u{07}"))
     }
 }
+
+/// Access-log layouts read from the lines themselves, and lines that cannot be read counted, never called clean.
+@Suite("log scanner: access-log layouts")
+struct AccessLayoutTests {
+    struct Layout: Sendable, CustomTestStringConvertible {
+        var name: String
+        var line: String
+        var host: String?
+        var testDescription: String { name }
+    }
+
+    private static let time = "[01/Dec/2026:10:00:00 +0000]"
+
+    @Test(arguments: [
+        Layout(name: "common", line: #"203.0.113.9 - - \#(time) "GET / HTTP/1.1" 421 0"#),
+        Layout(name: "combined", line: #"203.0.113.9 - - \#(time) "GET / HTTP/2.0" 421 0 "-" "curl/8.5""#),
+        Layout(name: "vhost_combined",
+               line: #"shop.example.com:443 203.0.113.9 - - \#(time) "GET / HTTP/1.1" 421 0 "-" "curl/8.5""#,
+               host: "shop.example.com"),
+        Layout(name: "combined +2 after", line: #"203.0.113.9 - - \#(time) "GET / HTTP/1.1" 421 0 "-" "curl/8.5" 0.001 "shop.example.com""#),
+        Layout(name: "vhost_combined +1 before",
+               line: #"www.example.com shop.example.com 203.0.113.9 - - \#(time) "GET / HTTP/1.1" 421 0 "-" "-""#,
+               host: "www.example.com"),
+        Layout(name: "request-anchored",
+               line: #"\#(time) 203.0.113.9 shop.example.com "GET https://shop.example.com/ HTTP/1.1" 421 0 sni=www.example.com"#,
+               host: "shop.example.com"),
+        Layout(name: "request-anchored",
+               line: #"2026-12-01T10:00:00+00:00 203.0.113.9 "GET https://shop.example.com/ HTTP/2.0" 421 0 0.002"#,
+               host: "shop.example.com"),
+        Layout(name: "npm-proxy",
+               line: #"\#(time) - 421 421 - GET https shop.example.com "/" [Client 203.0.113.9] [Length 0] [Gzip -] [Sent-to 10.0.0.5] "curl/8.5" "-""#,
+               host: "shop.example.com"),
+        Layout(name: "json",
+               line: #"{"time_iso8601":"2026-12-01T10:00:00+00:00","remote_addr":"203.0.113.9","host":"shop.example.com","request_method":"GET","status":421}"#,
+               host: "shop.example.com"),
+    ])
+    func layoutsAreRecognisedFromTheLines(_ layout: Layout) throws {
+        let ok = layout.line.replacingOccurrences(of: "- 421 421 -", with: "- 200 200 -")
+            .replacingOccurrences(of: " 421 ", with: " 200 ")
+            .replacingOccurrences(of: "\"status\":421", with: "\"status\":200")
+        let text = [ok, layout.line, ok].joined(separator: "\n") + "\n"
+        let r = try LogScanner(options: LogScanOptions()).scan(text: text, name: "access.log")
+        #expect(r.access.status421 == 1, "\(r.linesByKind)")
+        #expect(r.access.requests == 3)
+        #expect(r.unread.lines == 0)
+        #expect(r.access.layouts.entries.first?.key == layout.name)
+        if let host = layout.host {
+            #expect(r.access.byHost.entries.first?.key == host)
+        }
+    }
+
+    @Test func unreadLinesAreCountedAndNeverCalledClean() throws {
+        // Status before the request and no brackets: no layout kb knows.
+        let text = """
+        203.0.113.9 shop.example.com 421 GET / 0.001
+        203.0.113.9 shop.example.com 200 GET /a 0.001
+        203.0.113.9 - - [01/Dec/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 12
+        """
+        let r = try LogScanner(options: LogScanOptions()).scan(text: text, name: "odd.log")
+        #expect(r.access.status421 == 0)
+        #expect(r.unread == UnreadLines(lines: 2, with421: 1, example: r.unread.example))
+        #expect(r.unread.example?.line == 1)
+        let rendered = LogReportRenderer().render(r, format: .text)
+        #expect(!rendered.contains("no 421 found"))
+        #expect(rendered.contains("--access-format"))
+        #expect(rendered.contains("2 line(s) in a layout kb does not recognise were not read (1 contain '421')"))
+        #expect(LogScanAnalyzer.findings(from: r).findingKeys() == ["log.unread-lines@odd.log:1"])
+
+        // With the format the same lines are read.
+        let format = LogScanOptions(accessFormat: "$remote_addr $host $status $request_method $uri $request_time")
+        let read = try LogScanner(options: format).scan(text: text, name: "odd.log")
+        #expect(read.access.status421 == 1)
+        #expect(read.unread.lines == 0)
+        #expect(read.access.byHost.entries.first?.key == "shop.example.com")
+    }
+
+    @Test func unreadLinesWithoutA421AreNamedButDoNotHideOne() throws {
+        let text = "some application line\nanother one\n203.0.113.9 - - [01/Dec/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 1\n"
+        let r = try LogScanner(options: LogScanOptions()).scan(text: text, name: "mixed.log")
+        #expect(r.unread.lines == 2 && r.unread.with421 == 0)
+        let rendered = LogReportRenderer().render(r, format: .text)
+        #expect(rendered.contains("no 421 in the 1 lines read; the other 2 could not be read, and none of them contains '421'"))
+        #expect(!rendered.contains("no 421 found"))
+        #expect(LogScanAnalyzer.findings(from: r).isEmpty)
+    }
+}

@@ -340,3 +340,134 @@ struct NginxFindingTests {
         #expect((kind == "nginx-config") == isNginx)
     }
 }
+
+/// Configs read the way nginx reads them: variables, line endings, case, sockets and Lua.
+@Suite("nginx as nginx reads it")
+struct NginxServerSemanticsTests {
+    let analyzer = NginxConfigAnalyzer()
+
+    private func keys(_ text: String, _ ids: Set<String>? = nil, files: (any FileAccess)? = nil) -> [String] {
+        analyzer.findings(inputs: [InputText(name: "n.conf", text: text, kind: "nginx-config")], files: files).findingKeys(ids)
+    }
+
+    private let sniOff: Set<String> = ["nginx.proxy-ssl-server-name-off"]
+
+    @Test(arguments: [
+        // SWAG's proxy.conf pattern: the scheme is a variable set in the server block.
+        ("server {\n set $upstream_proto https;\n location / { proxy_pass $upstream_proto://app:8443; }\n}", true),
+        ("set $u \"https://idp/x\";\nproxy_pass $u;", true),
+        ("server {\n set $upstream_proto http;\n location / { proxy_pass $upstream_proto://app:8080; }\n}", false),
+        // A map whose values (and default) are all https.
+        ("map $host $scheme_to { default https; app.example.com https; }\nserver { location / { proxy_pass ${scheme_to}://app; } }", true),
+        // Mixed values: the scheme is not known, so nothing is claimed.
+        ("map $host $scheme_to { default http; app.example.com https; }\nserver { location / { proxy_pass $scheme_to://app; } }", false),
+        // An unknown variable stays unknown.
+        ("server { location / { proxy_pass $forward_scheme://app; } }", false),
+    ])
+    func httpsUpstreamsThroughVariables(text: String, isHTTPS: Bool) {
+        #expect(keys(text, sniOff).count == (isHTTPS ? 1 : 0))
+        let fixed = "proxy_ssl_server_name on;\nproxy_ssl_name $host;\n" + text
+        #expect(keys(fixed, sniOff).isEmpty)
+    }
+
+    @Test func setInTheServerBlockWinsOverOtherBlocks() {
+        let text = """
+        server { set $forward_scheme http; location / { proxy_pass $forward_scheme://a; } }
+        server { set $forward_scheme https; location / { proxy_pass $forward_scheme://b; } }
+        """
+        #expect(keys(text, sniOff) == ["nginx.proxy-ssl-server-name-off@n.conf:2"])
+        #expect(NginxVariables(values: ["a": ["$b"], "b": ["$a"]]).resolveScheme("$a://x") == "$a://x")
+    }
+
+    @Test func flagsAreCaseInsensitive() {
+        let text = "proxy_ssl_server_name On;\nproxy_ssl_name $host;\nserver { location / { proxy_pass https://app; } }"
+        #expect(keys(text).isEmpty)
+    }
+
+    @Test func crlfFilesAndDumpsKeepFindingsAndLines() throws {
+        let text = "server {\r\n    listen 443 ssl;\r\n    server_name a.example.com;\r\n"
+            + "    location / { proxy_pass https://10.0.0.5; }\r\n}\r\n"
+        #expect(analyzer.detect(InputText(name: "x", text: text)) == "nginx-config")
+        #expect(keys(text, sniOff) == ["nginx.proxy-ssl-server-name-off@n.conf:4"])
+        let dump = "nginx: the configuration file /etc/nginx/nginx.conf syntax is ok\r\n"
+            + "# configuration file /etc/nginx/nginx.conf:\r\nhttp { include /etc/nginx/conf.d/*.conf; }\r\n\r\n"
+            + "# configuration file /etc/nginx/conf.d/a.conf:\r\n" + text
+        let files = try #require(NginxConfig.splitDump(dump))
+        #expect(files.map(\.path) == ["/etc/nginx/nginx.conf", "/etc/nginx/conf.d/a.conf"])
+        #expect(analyzer.detect(InputText(name: "x", text: dump)) == "nginx-config")
+        let findings = analyzer.findings(inputs: [InputText(name: "dump.txt", text: dump, kind: "nginx-config")])
+        #expect(findings.findingKeys(sniOff) == ["nginx.proxy-ssl-server-name-off@/etc/nginx/conf.d/a.conf:4"])
+    }
+
+    @Test func byteOrderMarkKeepsTheFirstBlock() throws {
+        let text = "\u{FEFF}server {\n    listen 443 ssl;\n    location / { proxy_pass https://10.0.0.5; }\n}\n"
+        let top = try NginxConfig.parse(text: text, file: "bom.conf")
+        #expect(top.map(\.name) == ["server"])
+        #expect(analyzer.detect(InputText(name: "x", text: text)) == "nginx-config")
+        #expect(keys(text, sniOff) == ["nginx.proxy-ssl-server-name-off@n.conf:3"])
+    }
+
+    @Test(arguments: [
+        // One IPv4 wildcard socket, written two ways, with two servers and no default.
+        ("server { listen 0.0.0.0:443 ssl; server_name a.example.com; }\nserver { listen 443 ssl; server_name b.example.com; }", true),
+        ("server { listen *:443 ssl; server_name a.example.com; }\nserver { listen 443 ssl; server_name b.example.com; }", true),
+        // IPv6 is its own socket.
+        ("server { listen [::]:443 ssl; server_name a.example.com; }\nserver { listen 443 ssl; server_name b.example.com; }", false),
+        // `default` is the old spelling of `default_server`.
+        ("server { listen 0.0.0.0:443 ssl default; server_name a.example.com; }\nserver { listen 443 ssl; server_name b.example.com; }", false),
+    ])
+    func listenSocketsAsNginxGroupsThem(text: String, noDefault: Bool) {
+        #expect(keys(text, ["nginx.no-default-server"]).count == (noDefault ? 1 : 0))
+    }
+
+    @Test func rejectHandshakeFallbackIsASafeDefault() {
+        // Nginx Proxy Manager's catch-all: no certificate, every handshake refused.
+        let text = """
+        server { listen 443 ssl default_server; server_name localhost; ssl_reject_handshake on; }
+        server { listen 443 ssl; http2 on; server_name a.example.com; ssl_certificate /c/a.pem; }
+        server { listen 443 ssl; http2 on; server_name b.example.com; ssl_certificate /c/b.pem; }
+        """
+        #expect(keys(text).isEmpty)
+        let without = text.replacingOccurrences(of: " ssl_reject_handshake on;", with: "")
+        #expect(keys(without, ["nginx.http2-mixed"]) == ["nginx.http2-mixed@n.conf:1"])
+    }
+
+    @Test func luaLongBracketsDoNotEndTheBlock() throws {
+        let text = """
+        location / {
+            content_by_lua_block {
+                local a = [[ } ]]
+                local b = [=[ ]] } ]=]
+                --[[ a comment with } and { ]]
+                --[==[ and } ]==]
+                ngx.say(a, b)
+            }
+            proxy_pass https://origin;
+        }
+        server_name after;
+        """
+        let top = try NginxConfig.parse(text: text, file: "lua.conf")
+        #expect(top.map(\.name) == ["location", "server_name"])
+        #expect(top.first?.block?.map(\.name) == ["content_by_lua_block", "proxy_pass"])
+        #expect(top.first?.block?.last?.location.line == 9)
+    }
+
+    @Test func includeOverTheLimitIsAFinding() async {
+        let files = FixtureFiles(files: ["/etc/nginx/conf.d/big.conf": String(repeating: "# padding\n", count: 200)])
+        let main = InputText(name: "/etc/nginx/nginx.conf", text: "http { include conf.d/big.conf; }", kind: "nginx-config")
+        let findings = analyzer.findings(inputs: [main], files: files, byteLimit: 1000)
+        #expect(findings.findingKeys() == ["nginx.include-too-large@/etc/nginx/nginx.conf:1"])
+        #expect(findings.first?.message.contains("was not read") == true)
+    }
+
+    @Test func wwwAndApexThatRedirectAreNotACoalescingRisk() {
+        let text = """
+        server { listen 443 ssl default_server; server_name example.com; ssl_certificate /c/example.pem; }
+        server { listen 443 ssl; server_name www.example.com; ssl_certificate /c/example.pem;
+                 return 301 https://example.com$request_uri; }
+        """
+        #expect(keys(text, ["nginx.cert-overlap"]).isEmpty)
+        let serving = text.replacingOccurrences(of: "return 301 https://example.com$request_uri;", with: "root /srv/www;")
+        #expect(keys(serving, ["nginx.cert-overlap"]).count == 2)
+    }
+}

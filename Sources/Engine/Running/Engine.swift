@@ -284,7 +284,7 @@ public struct Engine: Sendable {
     func pointsToCause(_ finding: Finding) -> Bool { Self.pointsToCause(finding, catalog: catalog) }
 
     static func pointsToCause(_ finding: Finding, catalog: PlaybookCatalog) -> Bool {
-        if finding.id.hasPrefix("log.") { return finding.id != "log.input-error" }
+        if finding.id.hasPrefix("log.") { return finding.id != "log.input-error" && finding.id != "log.unread-lines" }
         return catalog.playbooks.contains { playbook in
             playbook.signals.contains { signal in
                 guard signal.weight > 0, case .finding(let ids) = signal.matcher else { return false }

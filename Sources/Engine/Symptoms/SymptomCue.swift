@@ -72,6 +72,18 @@ struct SymptomCueBuilder {
             intermittent: intermittent))
     }
 
+    /// A phrase lowercased the way `SymptomText` lowercases the input (ASCII letters only), so that a
+    /// capitalised non-ASCII form such as "Иногда" can be matched as written.
+    mutating func exactPhrase(
+        _ text: String, word: Bool = false, smtp: Double = 0, ftp: Double = 0, kind: String = "phrase",
+        _ detail: String, corroborating: Bool = false, intermittent: Bool? = nil
+    ) {
+        let bytes = text.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        cues.append(SymptomCue(
+            id: text, matcher: .phrase(bytes, word: word), smtp: smtp, ftp: ftp, kind: kind, detail: detail,
+            corroborating: corroborating, intermittent: intermittent))
+    }
+
     /// A word followed on the same line, within `within` bytes, by one of `then`.
     mutating func near(
         _ word: String, then: [String], within: Int = 300, http: Double = 0, smtp: Double = 0, ftp: Double = 0,

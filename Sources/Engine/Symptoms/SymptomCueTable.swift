@@ -438,6 +438,9 @@ struct SymptomCueTable: Sendable {
         b.pattern(#"\breply code\b|\bresponse code\b"#, requires: ["code"], smtp: 0.5, ftp: 0.5,
                   "SMTP or FTP: 'reply code' wording", corroborating: true)
         b.phrase("banner", smtp: 1, ftp: 0.5, "SMTP or FTP: server banner", corroborating: true)
+        b.phrases(MultilingualCues.tryLater, smtp: 1, ftp: 0.5, "SMTP or FTP: 'try again later'", corroborating: true)
+        b.phrases(MultilingualCues.connectionLimit, smtp: 0.5, ftp: 0.5, "SMTP or FTP: connection limit wording",
+                  corroborating: true)
     }
 
     // MARK: intermittency
@@ -445,6 +448,7 @@ struct SymptomCueTable: Sendable {
     private static func addIntermittency(_ b: inout SymptomCueBuilder) {
         let yes = "the text says it comes and goes"
         let no = "the text says it always happens"
+        b.phrases(MultilingualCues.intermittent, kind: "intermittency", yes, intermittent: true)
         b.pattern(#"\bsometimes\b|\bat times\b"#, requires: ["times"], kind: "intermittency", yes, intermittent: true)
         b.pattern(#"\bintermittent(?:ly)?\b"#, requires: ["intermittent"], kind: "intermittency", yes, intermittent: true)
         b.pattern(#"\brandom(?:ly)?\b|\bat random\b"#, requires: ["random"], kind: "intermittency", yes, intermittent: true)

@@ -70,7 +70,7 @@ public struct ApacheConfigAnalyzer: InputAnalyzer {
         ]
         var score = 0
         var examined = 0
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: true) {
+        for raw in ConfigText.lines(ConfigText.withoutBOM(text)) where !raw.isEmpty {
             examined += 1
             if examined > 400 { break }
             let line = ConfigText.trimmed(String(raw))
@@ -275,26 +275,29 @@ struct ApacheRules {
             if let listed = member.listed { served += [listed.name] + listed.aliases }
         }
         let servedLower = Set(served.map { $0.lowercased() })
-        let servedWildcards = servedLower.filter { ConfigHostNames.isWildcard($0) }
         for member in group.members {
             guard let index = member.vhost, model.isTLS(model.vhosts[index]) else { continue }
             for directive in model.certificateDirectives(model.vhosts[index]) {
-                guard let path = directive.args.first, let name = CertificatePathNames.name(for: path) else { continue }
-                let isServed: Bool
-                if name.hasPrefix("*.") {
-                    isServed = servedLower.contains(name)
-                } else {
-                    isServed = servedLower.contains(name) || servedWildcards.contains { ConfigHostNames.covers($0, name) }
+                // Names come from the certificate itself; when it cannot be read they are unknown, not guessed.
+                guard let path = directive.args.first, let names = loader.certificateNames(path) else { continue }
+                let servedList = ConfigText.quotedList(Array(Set(served)).sorted())
+                let related = names.contains { name in
+                    servedLower.contains { ConfigHostNames.covers(name, $0) || ConfigHostNames.covers($0, name) }
                 }
-                guard !isServed else { continue }
-                let detail = name.hasPrefix("*.")
-                    ? "no vhost on \(group.address) has 'ServerAlias \(name)'; a browser may reuse a connection for another "
-                      + "name the certificate covers and get the default vhost, or 421"
-                    : "no vhost on \(group.address) serves that name"
-                add("apache.cert-name-unserved",
-                    "the certificate '\(path)' is for '\(name)', judging by its file name, but \(detail) "
-                    + "(served: \(ConfigText.quotedList(Array(Set(served)).sorted())))",
-                    at: directive.location)
+                if !related {
+                    add("apache.cert-name-unserved",
+                        "the certificate '\(path)' is for \(ConfigText.quotedList(names)), but no vhost on \(group.address) "
+                        + "serves those names (served: \(servedList))",
+                        at: directive.location)
+                    continue
+                }
+                for name in names where name.hasPrefix("*.") && !servedLower.contains(name) {
+                    add("apache.cert-name-unserved",
+                        "the certificate '\(path)' is for '\(name)', but no vhost on \(group.address) has 'ServerAlias \(name)'; "
+                        + "a browser may reuse a connection for another name the certificate covers and get the default "
+                        + "vhost, or 421 (served: \(servedList))",
+                        at: directive.location)
+                }
             }
         }
     }

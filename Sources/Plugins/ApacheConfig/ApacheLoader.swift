@@ -73,6 +73,11 @@ struct ApacheLoader {
         return nested.contains(last) ? ConfigPath.directory(of: dir) : dir
     }
 
+    /// The names in the certificate at `path`, read through the run's file access; nil when unknown.
+    func certificateNames(_ path: String) -> [String]? {
+        CertificateFileNames.names(path, files: files)
+    }
+
     private mutating func parsedFile(_ path: String, owner: String) -> [ApacheDirective]? {
         if let directives = parsed[path] { return directives }
         if failed.contains(path) { return [] }

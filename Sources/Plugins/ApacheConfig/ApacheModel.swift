@@ -19,8 +19,37 @@ struct ApacheModel {
     /// Every SSLStrictSNIVHostCheck and SSLVHostSNIPolicy, with the vhost index when inside one.
     var sniDirectives: [(directive: ApacheDirective, vhost: Int?)] = []
 
+    /// The modules named by `LoadModule` (both `ssl_module` and `mod_ssl.c` spellings); nil when the
+    /// configuration loads none, as a site file read on its own does.
+    var loadedModules: Set<String>?
+
     init(roots: [ApacheLoader.Root]) {
+        var modules: Set<String> = []
+        for root in roots { Self.collectModules(root.directives, into: &modules) }
+        loadedModules = modules.isEmpty ? nil : modules.union(Self.builtIn)
         for root in roots { walk(root.directives, vhost: nil) }
+    }
+
+    /// Modules compiled into Debian's and Red Hat's httpd, which no LoadModule line names.
+    private static let builtIn: Set<String> = [
+        "core_module", "core.c", "so_module", "mod_so.c", "http_module", "http_core.c", "watchdog_module",
+        "mod_watchdog.c", "log_config_module", "mod_log_config.c", "logio_module", "mod_logio.c",
+        "version_module", "mod_version.c", "unixd_module", "mod_unixd.c",
+    ]
+
+    private static func collectModules(_ directives: [ApacheDirective], into modules: inout Set<String>) {
+        for directive in directives {
+            if let children = directive.children {
+                collectModules(children, into: &modules)
+            } else if directive.key == "loadmodule", directive.args.count >= 2 {
+                modules.insert(directive.args[0].lowercased())
+                // `modules/mod_ssl.so` is the module whose source file is `mod_ssl.c`.
+                var file = Substring(directive.args[1].split(separator: "/").last ?? "")
+                if file.hasSuffix(".so") { file = file.dropLast(3) }
+                if file.hasPrefix("lib") { file = file.dropFirst(3) }
+                modules.insert(file.lowercased() + ".c")
+            }
+        }
     }
 
     /// Sections whose contents apply per request path, not to the vhost's TLS setup.
@@ -29,10 +58,16 @@ struct ApacheModel {
         "if", "elseif", "else", "limit", "limitexcept", "macro", "requireall", "requireany", "requirenone",
     ]
 
-    static func isActive(_ section: ApacheDirective) -> Bool {
-        // Assume the modules and defines a TLS site needs are present; a negated test is taken as false.
+    func isActive(_ section: ApacheDirective) -> Bool {
         guard let arg = section.args.first else { return true }
-        return !arg.hasPrefix("!")
+        let negated = arg.hasPrefix("!")
+        let name = (negated ? String(arg.dropFirst()) : arg).lowercased()
+        // `<IfModule>` follows the LoadModule lines when the configuration has them.
+        if section.key == "ifmodule", let loaded = loadedModules {
+            return loaded.contains(name) != negated
+        }
+        // Otherwise assume the modules and defines a TLS site needs are present; a negated test is false.
+        return !negated
     }
 
     private mutating func walk(_ directives: [ApacheDirective], vhost: Int?) {
@@ -46,7 +81,7 @@ struct ApacheModel {
                                         serverName: nil, aliases: [], settings: [:]))
                     walk(children, vhost: index)
                 } else if ["ifmodule", "ifdefine", "ifversion", "iffile", "ifdirective", "ifsection"].contains(key) {
-                    if Self.isActive(directive) { walk(children, vhost: vhost) }
+                    if isActive(directive) { walk(children, vhost: vhost) }
                 } else if Self.perDirectory.contains(key) {
                     continue
                 }
@@ -154,64 +189,5 @@ struct ApacheModel {
     /// The SSLCertificateFile directives in effect for a vhost.
     func certificateDirectives(_ vhost: VHost) -> [ApacheDirective] {
         setting(vhost, "sslcertificatefile") ?? []
-    }
-}
-
-/// Host names a certificate file's path suggests, such as certbot's `/etc/letsencrypt/live/NAME/` or
-/// Sectigo's `STAR_example_com.crt`. Only a hint: the certificate itself may list more names.
-enum CertificatePathNames {
-    private static let generic: Set<String> = [
-        "cert", "fullchain", "chain", "server", "certificate", "ssl", "tls", "crt", "privkey", "bundle", "ca",
-        "ca-bundle", "combined", "public", "site", "domain", "localhost", "ssl-cert-snakeoil",
-    ]
-
-    static func name(for path: String) -> String? {
-        let components = path.split(separator: "/").map(String.init)
-        if let live = components.firstIndex(of: "live"), live + 1 < components.count, live + 1 != components.count - 1 {
-            var lineage = components[live + 1].lowercased()
-            if let dash = lineage.lastIndex(of: "-"), ConfigText.isDigits(lineage[lineage.index(after: dash)...]),
-               lineage.distance(from: dash, to: lineage.endIndex) == 5 {
-                lineage = String(lineage[..<dash])
-            }
-            return domain(lineage)
-        }
-        guard let base = components.last else { return nil }
-        var stem = base.lowercased()
-        for ext in [".pem", ".crt", ".cer", ".cert", ".der"] where stem.hasSuffix(ext) {
-            stem = String(stem.dropLast(ext.count))
-        }
-        for suffix in ["-fullchain", "_fullchain", ".fullchain", "-chain", "-cert", "_cert", ".cert", "-bundle",
-                       "_bundle", ".bundle", "-ssl", "_ssl", "-crt", "_crt"] where stem.hasSuffix(suffix) {
-            stem = String(stem.dropLast(suffix.count))
-        }
-        if let name = domain(stem) { return name }
-        if generic.contains(stem), components.count >= 2 {
-            return domain(components[components.count - 2].lowercased())
-        }
-        return nil
-    }
-
-    private static func domain(_ raw: String) -> String? {
-        var s = raw
-        var wildcard = false
-        for prefix in ["wildcard.", "wildcard_", "wildcard-", "star.", "star_", "_.", "*."] where s.hasPrefix(prefix) {
-            s = String(s.dropFirst(prefix.count))
-            wildcard = true
-            break
-        }
-        if !s.contains("."), s.contains("_") { s = s.replacingOccurrences("_", ".") }
-        let labels = s.split(separator: ".", omittingEmptySubsequences: false)
-        guard labels.count >= 2, labels.allSatisfy({ label in
-            !label.isEmpty && label.utf8.allSatisfy { c in
-                (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 45
-            }
-        }), let tld = labels.last, tld.count >= 2, tld.utf8.allSatisfy({ $0 >= 97 && $0 <= 122 }) else { return nil }
-        return wildcard ? "*." + s : s
-    }
-}
-
-extension String {
-    fileprivate func replacingOccurrences(_ target: Character, _ replacement: Character) -> String {
-        String(map { $0 == target ? replacement : $0 })
     }
 }

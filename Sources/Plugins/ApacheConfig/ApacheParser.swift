@@ -39,7 +39,7 @@ public enum ApacheConfig {
             KBError.at(.inputFormat, message, file: file, line: line, column: column, in: text)
         }
 
-        let physical = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let physical = ConfigText.lines(ConfigText.withoutBOM(text))
         var index = 0
         while index < physical.count {
             let startLine = index + 1
@@ -170,7 +170,7 @@ public struct ApacheVHostListing: Sendable, Hashable {
         var groups: [Group] = []
         var serverRoot: String?
         var lineNumber = 0
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for raw in ConfigText.lines(ConfigText.withoutBOM(text)) {
             lineNumber += 1
             let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
             let trimmed = ConfigText.trimmed(String(line))

@@ -51,7 +51,12 @@ enum LineClassifier {
     static func classify(_ l: ByteLine) -> LineKind {
         guard l.count > 0 else { return .empty }
         let b0 = l[0]
-        if b0 == UInt8(ascii: "[") { return .apacheError }
+        if b0 == UInt8(ascii: "[") {
+            // `[01/Dec/2026:10:00:00 +0000] …`: an access log that starts with its time (Nginx Proxy Manager).
+            if ByteLine.isDigit(l.byte(1)), l.byte(3) == UInt8(ascii: "/"), l.month(at: 4) != nil { return .access }
+            return .apacheError
+        }
+        if b0 == UInt8(ascii: "{") { return AccessAuto.parse(l) != nil ? .access : .other }
         if b0 == UInt8(ascii: "#") { return .header }
         if ByteLine.isDigit(b0) {
             if l.count > 19, ByteLine.isDigit(l[1]), ByteLine.isDigit(l[2]), ByteLine.isDigit(l[3]) {
@@ -63,12 +68,14 @@ enum LineClassifier {
                         let sp = l.index(of: space) ?? l.count
                         let comma = l.index(of: UInt8(ascii: ","), from: 0) ?? l.count
                         if comma < sp { return .exchange }
-                        return syslogProgram(l, from: sp + 1)
+                        let program = syslogProgram(l, from: sp + 1)
+                        // `2026-12-01T10:00:00+00:00 … "GET / HTTP/1.1" 421`: an access log with an ISO time.
+                        return program == .syslog && AccessAuto.parse(l) != nil ? .access : program
                     }
                     if b10 == space {
                         // proftpd: `2025-07-04 12:00:00,123 host proftpd[…]`; Exim: `2025-07-04 12:00:00 1uAbCd-…`
                         if l.byte(19) == UInt8(ascii: ",") { return .proftpd }
-                        return .exim
+                        return AccessAuto.parse(l) != nil ? .access : .exim
                     }
                 }
             }
@@ -125,7 +132,8 @@ enum LineClassifier {
             }
             from = open + 1
         }
-        return false
+        // Layouts without a bracketed time: a quoted request followed by its status.
+        return l.index(of: UInt8(ascii: "\"")).map { $0 < limit } == true && AccessAuto.parse(l) != nil
     }
 
     private static let postfix = Array("postfix".utf8)

@@ -50,6 +50,20 @@ public struct LogReportRenderer: Sendable {
         if !kinds.isEmpty { summary += " (\(kinds))" }
         if r.truncatedLines > 0 { summary += "; \(Self.number(r.truncatedLines)) over-long lines cut" }
         out.append(summary)
+        if !r.access.layouts.entries.isEmpty {
+            let entries = r.access.layouts.entries
+            let sampled = entries.reduce(0) { $0 + $1.count } + r.access.layouts.other
+            let names = entries.count == 1 ? entries[0].key
+                : entries.prefix(3).map { "\($0.key) \(Self.number($0.count))" }.joined(separator: ", ")
+                    + " (of the first \(Self.number(sampled)) read)"
+            out.append("  access-log layout, recognised from the lines: \(names)")
+        }
+        if r.unread.lines > 0 {
+            out.append("  " + Self.unreadSummary(r.unread))
+            if let example = r.unread.example {
+                out.append("    line \(example.line): \(example.text)")
+            }
+        }
 
         let a = r.access
         if a.status421 > 0 || (all && a.requests > 0) {
@@ -162,9 +176,26 @@ public struct LogReportRenderer: Sendable {
         if r.access.status421 + r.apache.ah02032NoSNI + r.apache.ah02032SNIMismatch + r.nginx.sniMismatch
             + r.nginx.protocolDisabled + r.mail.replies421 + r.ftp.replies421 == 0 {
             out.append("")
-            out.append("no 421 found in \(Self.number(r.lines)) lines")
+            if r.unread.with421 > 0 {
+                out.append("no 421 read, but \(Self.number(r.unread.with421)) line(s) kb could not read contain '421': "
+                           + "whether they are 421s is unknown; \(Self.accessFormatHint)")
+            } else if r.unread.lines > 0 {
+                out.append("no 421 in the \(Self.number(r.lines - r.unread.lines)) lines read; the other "
+                           + "\(Self.number(r.unread.lines)) could not be read, and none of them contains '421'")
+            } else {
+                out.append("no 421 found in \(Self.number(r.lines)) lines")
+            }
         }
         return out.joined(separator: "\n") + "\n"
+    }
+
+    static let accessFormatHint = "pass --access-format with the LogFormat or log_format string that wrote the log "
+        + "(or common, combined, vhost_combined)"
+
+    /// `12 lines could not be read (3 contain '421'): …`
+    static func unreadSummary(_ unread: UnreadLines, hint: String = accessFormatHint) -> String {
+        let with = unread.with421 > 0 ? " (\(number(unread.with421)) contain '421')" : ""
+        return "\(number(unread.lines)) line(s) in a layout kb does not recognise were not read\(with); \(hint)"
     }
 
     private func table(_ title: String, _ t: CountTable, indent: Int = 2, limit: Int? = nil) -> [String] {

@@ -80,6 +80,17 @@ public struct AccessSummary: Sendable, Codable, Hashable {
     /// `SNI -> Host` for 421s when the format logs both (`%{SSL_TLS_SNI}x`, `$ssl_server_name`).
     public var bySNIHost: CountTable
     public var peaks: [HostPeak]
+    /// The layouts recognised in the first access lines (`combined`, `vhost_combined +1 after`, `json` …),
+    /// or `--access-format` when one was given.
+    public var layouts: CountTable
+}
+
+/// Lines no reader could take apart. A 421 can hide only in those that hold the bytes `421`.
+public struct UnreadLines: Sendable, Codable, Hashable {
+    public var lines: Int
+    public var with421: Int
+    /// The first unread line, preferring one with `421` in it.
+    public var example: LogExample?
 }
 
 public struct ApacheErrorSummary: Sendable, Codable, Hashable {
@@ -183,6 +194,7 @@ public struct LogReport: Sendable, Codable, Hashable {
     public var ftp: FTPSummary
     public var timeline: Timeline
     public var examples: [LogExample]
+    public var unread: UnreadLines
 }
 
 // MARK: - bounded tables

@@ -10,6 +10,7 @@ public struct LogScanAnalyzer: InputAnalyzer {
     public static let findingIDs = [
         "log.ah02032-no-sni", "log.ah02032-sni-mismatch", "log.ah02031", "log.ah02033", "log.nginx-sni-mismatch",
         "log.nginx-protocol-disabled", "log.access-421", "log.smtp-421", "log.ftp-421", "log.input-error",
+        "log.unread-lines",
     ]
 
     /// At most this many `log.smtp-421` findings, one per distinct reply, most frequent first.
@@ -165,6 +166,12 @@ public struct LogScanAnalyzer: InputAnalyzer {
         if ftp.replies421 > 0 {
             let reply = ftp.byReply.entries.first.map { ": most often '\($0.key)' (\(n($0.count)))" } ?? ""
             add("log.ftp-421", "the FTP server answered 421 \(n(ftp.replies421)) time(s)\(reply)", first("ftp-421"))
+        }
+        // Only unread lines with `421` in them could hide a 421; say so rather than let the log look clean.
+        if report.unread.with421 > 0 {
+            add("log.unread-lines", LogReportRenderer.unreadSummary(report.unread, hint: "read the log with "
+                + "'kb logs \(report.source) --access-format FORMAT', FORMAT being the LogFormat or log_format string "
+                + "that wrote it"), report.unread.example)
         }
         return out
     }

@@ -42,6 +42,17 @@ struct LogScanState {
     var ftpReply: BoundedCounter
     var ftpClient: BoundedCounter
 
+    /// Lines of no kind kb reads, and access-like lines no reader could take apart: a 421 among them would
+    /// be missed, so the report counts them instead of calling the log clean.
+    var unread = 0
+    /// Unread lines that hold the bytes `421`: the only ones that could be a missed 421.
+    var unread421 = 0
+    var unreadExample: LogExample?
+    /// The access-log layouts recognised in the first lines, by name.
+    var layouts: BoundedCounter
+    var layoutSamples = 0
+    static let maxLayoutSamples = 1000
+
     var timeline: TimelineCounter
     var examples: [[LogExample]] = []
     var exampleIndex: [String: Int] = [:]
@@ -74,6 +85,7 @@ struct LogScanState {
         ftpReply = BoundedCounter(capacity: k)
         ftpClient = BoundedCounter(capacity: k)
         timeline = TimelineCounter(capacity: options.maxTimeBuckets)
+        layouts = BoundedCounter(capacity: 16)
     }
 
     // MARK: per line
@@ -87,10 +99,14 @@ struct LogScanState {
             header(l)
             return
         }
-        guard interesting else { return }
+        guard interesting else {
+            if kind == .access || kind == .other { checkReadable(l, number, kind: kind) }
+            return
+        }
         switch kind {
         case .access:
-            if !access(l, number, kind: kind) { generic(l, number, kind: kind) }
+            if !access(l, number, kind: kind), !generic(l, number, kind: kind) { markUnread(l, number, has421: true) }
+            else { sampleLayout(l) }
         case .apacheError:
             apacheError(l, number)
         case .nginxError:
@@ -99,8 +115,40 @@ struct LogScanState {
             mail(l, number, kind: kind)
         case .vsftpd, .proftpd, .pureftpd:
             if !(kind == .proftpd && access(l, number, kind: kind)) { ftp(l, number, kind: kind) }
-        case .syslog, .transcript, .other, .empty, .header:
+        case .other:
+            if !generic(l, number, kind: kind) { markUnread(l, number, has421: true) }
+        case .syslog, .transcript, .empty, .header:
             generic(l, number, kind: kind)
+        }
+    }
+
+    /// A line without `421` in it: cheap to skip, but it still counts as read only if some reader takes it.
+    private mutating func checkReadable(_ l: ByteLine, _ number: Int, kind: LineKind) {
+        if kind == .access, (format?.parse(l, lastYear: lastYear) ?? AccessAuto.parse(l)) != nil {
+            sampleLayout(l)
+            return
+        }
+        // The byte search looks for `421` after a separator only; an unread line may spell it `status=421`.
+        markUnread(l, number, has421: l.find(Self.digits421) != nil)
+    }
+
+    private static let digits421 = Array("421".utf8)
+
+    private mutating func markUnread(_ l: ByteLine, _ number: Int, has421: Bool) {
+        unread += 1
+        if has421 { unread421 += 1 }
+        if unreadExample == nil || (has421 && unread421 == 1) {
+            unreadExample = LogExample(category: "unread", line: number, text: LogText.sample(l))
+        }
+    }
+
+    private mutating func sampleLayout(_ l: ByteLine) {
+        guard layoutSamples < Self.maxLayoutSamples else { return }
+        layoutSamples += 1
+        if format != nil {
+            layouts.add("--access-format")
+        } else if let name = AccessAuto.layout(l) {
+            layouts.add(name)
         }
     }
 
@@ -435,11 +483,13 @@ struct LogScanState {
 
     // MARK: anything else with a 421 in it
 
-    private mutating func generic(_ l: ByteLine, _ number: Int, kind: LineKind) {
+    /// Returns false when nothing in the line could be read.
+    @discardableResult
+    private mutating func generic(_ l: ByteLine, _ number: Int, kind: LineKind) -> Bool {
         if kind != .access, kind != .apacheError, kind != .nginxError, access(l, number, kind: .access) {
-            return
+            return true
         }
-        guard let r = LogText.replyStart(l) else { return }
+        guard let r = LogText.replyStart(l) else { return false }
         let end = LogText.replyEnd(l, from: r, csv: false)
         let reply = l.string(r, end)
         switch LogText.replyProtocol(reply: reply, line: l) {
@@ -453,8 +503,9 @@ struct LogScanState {
             timeline.add(minute(l, kind), source: 4)
             example("ftp-421", l, number)
         default:
-            break
+            return false
         }
+        return true
     }
 
     // MARK: headers
@@ -488,7 +539,7 @@ struct LogScanState {
                 requests: kindCounts[LineKind.access.rawValue], status421: access421,
                 byHost: accessHost.table(top: top), byVhost: accessVhost.table(top: top),
                 byClient: accessClient.table(top: top), bySNIHost: accessSNI.table(top: top),
-                peaks: peaks.peaks(top: top)),
+                peaks: peaks.peaks(top: top), layouts: layouts.table(top: top)),
             apache: ApacheErrorSummary(
                 ah02032NoSNI: ah02032NoSNI, ah02032SNIMismatch: ah02032Mismatch, ah02032Different: ah02032Different,
                 ah02031: ah02031, ah02033: ah02033, noSNIHosts: apacheNoSNIHosts.table(top: top),
@@ -511,7 +562,8 @@ struct LogScanState {
                 replies421: ftp421, byServer: ftpServer.table(top: top), byReply: ftpReply.table(top: top),
                 byClient: ftpClient.table(top: top)),
             timeline: timeline.timeline,
-            examples: allExamples)
+            examples: allExamples,
+            unread: UnreadLines(lines: unread, with421: unread421, example: unreadExample))
     }
 }
 

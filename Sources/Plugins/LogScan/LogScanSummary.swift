@@ -18,8 +18,12 @@ extension LogScanAnalyzer {
                 (n.sniMismatch + n.protocolDisabled, "nginx SNI error"),
             ].filter { $0.0 > 0 }.map { "\($0.0) " + ($0.0 == 1 ? $0.1 : $0.1 + "s") }
             checked.append(shown.isEmpty ? "no 421 in them" : shown.joined(separator: ", "))
+            if report.unread.lines > 0 { checked.append("\(report.unread.lines) not read") }
+            // Unread lines that hold '421' could hide one: the log was not read whole.
+            let unread = findings.filter { $0.id == "log.unread-lines" }
             return Analysis(findings: findings, checked: CheckedInput(
-                input: input.name, kind: input.kind, analyzer: id, checked: checked, findings: findings.count))
+                input: input.name, kind: input.kind, analyzer: id, checked: checked,
+                findings: findings.count - unread.count, incomplete: unread.map(\.message)))
         } catch {
             let finding = Finding(id: "log.input-error", message: "the log could not be scanned: \(error.message)",
                                   location: error.location ?? SourceLocation(file: input.name, line: 1))

@@ -80,7 +80,7 @@ struct ChunkReader {
     let options: LogScanOptions
 
     /// Byte patterns whose presence makes a line worth parsing.
-    static let needles: [[CChar]] = [" 421", "AH0203", "attempted to request", "\"421", ",421"].map {
+    static let needles: [[CChar]] = [" 421", "AH0203", "attempted to request", "\"421", ",421", ":421"].map {
         Array($0.utf8CString)
     }
 

@@ -1,9 +1,168 @@
 import Engine
 
-/// Reads common, combined and vhost_combined access lines without a stated format.
+/// Reads access lines without a stated format, by the shapes servers write: common, combined and
+/// vhost_combined with any extra fields around them (`%v`, the SNI, request times), the time first or in ISO
+/// form, Nginx Proxy Manager's proxy layout, and JSON lines.
 enum AccessAuto {
     /// `keepAll`: read every field even when the status is not 421 (the hot path stops early).
     static func parse(_ l: ByteLine, keepAll: Bool = false) -> AccessRecord? {
+        if let record = clf(l, keepAll: keepAll) { return record }
+        if l.byte(0) == UInt8(ascii: "{") { return json(l, keepAll: keepAll) }
+        if let record = proxyManager(l, keepAll: keepAll) { return record }
+        return anchored(l, keepAll: keepAll)
+    }
+
+    /// A name for the layout of a line `parse` reads, for the report: `common`, `combined`, `vhost_combined`,
+    /// `combined+2` (two fields after the user agent), `json`, `npm-proxy`, `request-anchored`.
+    static func layout(_ l: ByteLine) -> String? {
+        if clf(l, keepAll: false) != nil {
+            guard let open = timeOpen(l), let close = l.index(of: UInt8(ascii: "]"), from: open),
+                  let end = quotedEnd(l, from: close + 2) else { return "common" }
+            let before = tokens(l, from: 0, to: max(0, open - 1), limit: 16)
+            let after = tokens(l, from: end + 1, to: l.count, limit: 64)
+            // `%v:%p` (or `%v`) in front of `%h %l %u`.
+            let vhost = before.count >= 4
+            // `"%{Referer}i" "%{User-Agent}i"` after `%>s %b`.
+            let agent = after.count >= 4 && l.byte(after[2].0) == UInt8(ascii: "\"") && l.byte(after[3].0) == UInt8(ascii: "\"")
+            var name = vhost ? "vhost_combined" : agent ? "combined" : "common"
+            let extraBefore = before.count - (vhost ? 4 : 3)
+            let extraAfter = after.count - (agent ? 4 : 2)
+            if extraBefore > 0 { name += " +\(extraBefore) before" }
+            if extraAfter > 0 { name += " +\(extraAfter) after" }
+            return name
+        }
+        if l.byte(0) == UInt8(ascii: "{") { return json(l, keepAll: false) != nil ? "json" : nil }
+        if proxyManager(l, keepAll: false) != nil { return "npm-proxy" }
+        return anchored(l, keepAll: false) != nil ? "request-anchored" : nil
+    }
+
+    /// Whitespace-separated tokens in `from..<to`, quoted strings kept whole.
+    private static func tokens(_ l: ByteLine, from: Int, to: Int, limit: Int) -> [(Int, Int)] {
+        var out: [(Int, Int)] = []
+        var t = from
+        while t < to, out.count < limit {
+            while t < to, l[t] == UInt8(ascii: " ") { t += 1 }
+            guard t < to else { break }
+            let start = t
+            if l[t] == UInt8(ascii: "\""), let end = quotedEnd(l, from: t) {
+                t = min(end + 1, to)
+            } else {
+                while t < to, l[t] != UInt8(ascii: " ") { t += 1 }
+            }
+            out.append((start, t))
+        }
+        return out
+    }
+
+    /// The index of the quote that closes the quoted string opening at `from`.
+    private static func quotedEnd(_ l: ByteLine, from: Int) -> Int? {
+        guard l.byte(from) == UInt8(ascii: "\"") else { return nil }
+        var i = from + 1
+        while i < l.count, l[i] != UInt8(ascii: "\"") { i += l[i] == UInt8(ascii: "\\") ? 2 : 1 }
+        return i < l.count ? i : nil
+    }
+
+    /// `[` followed by a digit, at the start or after a space, within the first 400 bytes.
+    private static func timeOpen(_ l: ByteLine) -> Int? {
+        var from = 0
+        while let o = l.index(of: UInt8(ascii: "["), from: from), o < 400 {
+            if o == 0 || l[o - 1] == UInt8(ascii: " "), ByteLine.isDigit(l.byte(o + 1)) { return o }
+            from = o + 1
+        }
+        return nil
+    }
+
+    /// A three-digit status at `i` standing alone: followed by a space, a tab or the end of the line.
+    private static func status(_ l: ByteLine, at i: Int) -> Int? {
+        guard let value = l.digits(at: i, count: 3), value >= 100, value <= 599 else { return nil }
+        let after = l.byte(i + 3)
+        return i + 3 == l.count || after == UInt8(ascii: " ") || after == UInt8(ascii: "\t") ? value : nil
+    }
+
+    /// `"GET /x HTTP/1.1" 421`: the first quoted request (an upper-case method, a space) anywhere in the line,
+    /// the status right after it. Covers layouts with the time first, in ISO form, or fields before the client.
+    private static func anchored(_ l: ByteLine, keepAll: Bool) -> AccessRecord? {
+        var from = 0
+        while let q = l.index(of: UInt8(ascii: "\""), from: from), q < 1000 {
+            from = q + 1
+            var m = q + 1
+            while m < l.count, l[m] >= UInt8(ascii: "A"), l[m] <= UInt8(ascii: "Z") { m += 1 }
+            guard m - q - 1 >= 3, m - q - 1 <= 10, l.byte(m) == UInt8(ascii: " "),
+                  let end = quotedEnd(l, from: q), l.byte(end + 1) == UInt8(ascii: " "),
+                  let code = status(l, at: end + 2) else { continue }
+            var record = AccessRecord(status: code, host: nil, vhost: nil, client: nil, sni: nil,
+                                      minute: MinuteKey.none, method: nil)
+            guard code == 421 || keepAll else { return record }
+            let (method, urlHost) = LogFields.request(l, q + 1, end)
+            record.method = method
+            record.host = urlHost
+            if let open = timeOpen(l), open < q, let close = l.index(of: UInt8(ascii: "]"), from: open) {
+                record.minute = LogTime.clf(l, from: open, to: close)
+            } else if ByteLine.isDigit(l.byte(0)) {
+                record.minute = LogTime.iso(l, at: 0)
+            }
+            return record
+        }
+        return nil
+    }
+
+    /// Nginx Proxy Manager's `proxy` layout:
+    /// `[time] cache upstream_status status - METHOD scheme host "uri" [Client addr] …`.
+    private static func proxyManager(_ l: ByteLine, keepAll: Bool) -> AccessRecord? {
+        guard l.byte(0) == UInt8(ascii: "["), ByteLine.isDigit(l.byte(1)),
+              let close = l.index(of: UInt8(ascii: "]")) else { return nil }
+        let t = tokens(l, from: close + 1, to: min(l.count, close + 600), limit: 8)
+        guard t.count >= 8, t[3].1 - t[3].0 == 1, l[t[3].0] == UInt8(ascii: "-"),
+              let code = status(l, at: t[2].0), t[2].1 - t[2].0 == 3,
+              l.byte(t[7].0) == UInt8(ascii: "\"") else { return nil }
+        var record = AccessRecord(status: code, host: nil, vhost: nil, client: nil, sni: nil,
+                                  minute: MinuteKey.none, method: nil)
+        guard code == 421 || keepAll else { return record }
+        record.minute = LogTime.clf(l, from: 0, to: close)
+        record.method = l.string(t[4].0, min(t[4].1, t[4].0 + 16))
+        record.host = l.host(t[6].0, t[6].1)
+        let clientTag = Array("[Client ".utf8)
+        if let c = l.find(clientTag, from: t[7].1) {
+            let start = c + clientTag.count
+            record.client = l.string(start, l.index(of: UInt8(ascii: "]"), from: start) ?? l.count)
+        }
+        return record
+    }
+
+    /// One JSON object per line (Caddy, Traefik, nginx `escape=json`): `"status":421` and, when present, the
+    /// host, method and client.
+    private static func json(_ l: ByteLine, keepAll: Bool) -> AccessRecord? {
+        func value(_ keys: [String], quoted: Bool) -> (Int, Int)? {
+            for key in keys {
+                guard let k = l.find(Array("\"\(key)\":".utf8)) else { continue }
+                var i = k + key.utf8.count + 3
+                while l.byte(i) == UInt8(ascii: " ") { i += 1 }
+                if quoted {
+                    guard l.byte(i) == UInt8(ascii: "\""), let end = quotedEnd(l, from: i) else { continue }
+                    return (i + 1, end)
+                }
+                var end = i
+                while end < l.count, ByteLine.isDigit(l[end]) { end += 1 }
+                return end > i ? (i, end) : nil
+            }
+            return nil
+        }
+        guard let (start, end) = value(["status", "status_code", "http_status"], quoted: false) ?? value(["status"], quoted: true),
+              end - start == 3, let code = l.digits(at: start, count: 3) else { return nil }
+        var record = AccessRecord(status: code, host: nil, vhost: nil, client: nil, sni: nil,
+                                  minute: MinuteKey.none, method: nil)
+        guard code == 421 || keepAll else { return record }
+        if let (a, b) = value(["host", "http_host", "RequestHost", "server_name"], quoted: true) { record.host = l.host(a, b) }
+        if let (a, b) = value(["method", "request_method", "RequestMethod"], quoted: true) { record.method = l.string(a, b) }
+        if let (a, b) = value(["remote_ip", "remote_addr", "client_ip", "ClientHost"], quoted: true) { record.client = l.string(a, b) }
+        if let (a, b) = value(["ssl_server_name", "server_name_indication", "sni"], quoted: true) { record.sni = l.string(a, b) }
+        if let (a, _) = value(["time_iso8601", "time", "StartUTC", "ts"], quoted: true) { record.minute = LogTime.iso(l, at: a) }
+        return record
+    }
+
+    /// `client ident user [time] "request" status …`, with any tokens before the time (vhost_combined's
+    /// `%v:%p`, a `%v`, the SNI) and any fields after the status.
+    private static func clf(_ l: ByteLine, keepAll: Bool) -> AccessRecord? {
         // The time: ` [` followed by a digit.
         var from = 0
         var open: Int?

@@ -1,4 +1,5 @@
 import Engine
+import X509
 
 #if canImport(Glibc)
 import Glibc
@@ -235,6 +236,17 @@ struct ConfigOwnedFinding: Sendable {
 }
 
 enum ConfigText {
+    /// Splits on LF and CRLF. Swift treats "\r\n" as one `Character`, so splitting a String on "\n" alone
+    /// leaves a CRLF file as a single line.
+    static func lines(_ text: some StringProtocol) -> [Substring] {
+        Substring(text).split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
+    }
+
+    /// The text without a leading UTF-8 byte order mark, which editors on Windows write and servers skip.
+    static func withoutBOM(_ text: String) -> String {
+        text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
+    }
+
     static func trimmed(_ text: String) -> String {
         let scalars = text.unicodeScalars
         var start = scalars.startIndex
@@ -309,5 +321,32 @@ extension ConfigText {
 
     static func isDigits(_ s: Substring) -> Bool {
         !s.isEmpty && s.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
+    }
+}
+
+/// Host names read from a certificate file, never guessed from its path: `acme_corp.crt` may hold any name.
+enum CertificateFileNames {
+    /// The DNS names of the first certificate in the PEM file at `path` (its subject CN when it has no SAN);
+    /// nil when the file cannot be read through `files` (outside the named roots, missing, not PEM), so the
+    /// names are unknown.
+    static func names(_ path: String, files: (any FileAccess)?) -> [String]? {
+        guard let files, path.hasPrefix("/"), !path.contains("$"),
+              let text = try? files.read(path, limit: 256 << 10) else { return nil }
+        return names(pem: text)
+    }
+
+    static func names(pem text: String) -> [String]? {
+        let begin = "-----BEGIN CERTIFICATE-----", end = "-----END CERTIFICATE-----"
+        guard let start = text.firstRange(of: begin), let stop = text[start.upperBound...].firstRange(of: end),
+              let certificate = try? Certificate(pemEncoded: String(text[start.lowerBound..<stop.upperBound]))
+        else { return nil }
+        var names: [String] = []
+        if let sans = try? certificate.extensions.subjectAlternativeNames {
+            for case .dnsName(let name) in sans { names.append(name.lowercased()) }
+        }
+        if names.isEmpty, let cn = certificate.subject.lazy.map({ String(describing: $0) }).first(where: { $0.hasPrefix("CN=") }) {
+            names.append(String(cn.dropFirst(3)).lowercased())
+        }
+        return names.isEmpty ? nil : names
     }
 }

@@ -82,7 +82,7 @@ public struct NginxConfigAnalyzer: InputAnalyzer {
             "proxy_http_version", "keepalive", "ssl_protocols", "return", "error_log", "access_log",
             "index", "try_files", "fastcgi_pass", "http2", "ssl_verify_client", "add_header", "client_max_body_size",
         ]
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: true) {
+        for rawLine in ConfigText.lines(ConfigText.withoutBOM(text)) where !rawLine.isEmpty {
             examined += 1
             if examined > 400 { break }
             let line = rawLine.drop { $0 == " " || $0 == "\t" }
@@ -142,7 +142,7 @@ struct NginxRules {
 
     private mutating func checkProxies() {
         for proxy in model.proxies {
-            guard let target = NginxProxyTarget(proxy.url), target.isHTTPS else { continue }
+            guard let target = proxy.target, target.isHTTPS else { continue }
             let sniSetting = NginxModel.value(proxy.scope, "proxy_ssl_server_name")
             if NginxModel.flag(proxy.scope, "proxy_ssl_server_name") != true {
                 let why: String
@@ -188,7 +188,7 @@ struct NginxRules {
             var names: [String] = []
             var reusing: [NginxModel.ProxyPass] = []
             for proxy in model.proxies {
-                guard let target = NginxProxyTarget(proxy.url), target.isHTTPS, target.host == upstream.name else { continue }
+                guard let target = proxy.target, target.isHTTPS, target.host == upstream.name else { continue }
                 let version = NginxModel.value(proxy.scope, "proxy_http_version")?.args.first
                 let http11 = version == "1.1" || (version == nil && newDefaults)
                 guard http11 else { continue }
@@ -267,7 +267,8 @@ struct NginxRules {
         return (paths.joined(separator: "|"), first)
     }
 
-    private mutating func checkCertificateOverlap(_ address: String, _ members: [Member]) {
+    private mutating func checkCertificateOverlap(_ address: String, _ all: [Member]) {
+        let members = all.filter { !model.servers[$0.server].rejectsHandshake }
         guard members.count >= 2 else { return }
         // Identical certificate files on one address.
         var byCertificate: [String: [Member]] = [:]
@@ -278,7 +279,17 @@ struct NginxRules {
             byCertificate[cert.key, default: []].append(member)
         }
         for key in order {
-            guard let group = byCertificate[key], group.count >= 2 else { continue }
+            guard let all = byCertificate[key], all.count >= 2 else { continue }
+            // `www` ⇄ apex: a block that only redirects to a name another block serves answers the same on any
+            // connection, so reusing one for the other cannot give a 421.
+            let group = all.filter { member in
+                guard let target = model.servers[member.server].redirectHost else { return true }
+                return !all.contains { other in
+                    other.server != member.server
+                        && model.servers[other.server].names.contains { ConfigHostNames.covers($0, target) }
+                }
+            }
+            guard group.count >= 2 else { continue }
             let names = group.map { model.servers[$0.server].displayName }
             guard Set(names).count >= 2 else { continue }
             let directives = group.compactMap { certificates(model.servers[$0.server])?.directive }
@@ -322,7 +333,9 @@ struct NginxRules {
         }
     }
 
-    private mutating func checkHTTP2(_ address: String, _ members: [Member]) {
+    private mutating func checkHTTP2(_ address: String, _ all: [Member]) {
+        // A server that refuses every handshake (NPM's fallback) negotiates nothing a client could reuse.
+        let members = all.filter { !model.servers[$0.server].rejectsHandshake }
         guard members.count >= 2 else { return }
         let socketLevel = members.contains { member in
             model.servers[member.server].listens.contains { $0.address == address && $0.http2 }
@@ -358,7 +371,7 @@ struct NginxRules {
             for member in members where done.insert(member.server).inserted {
                 let server = model.servers[member.server]
                 guard let directive = NginxModel.value(server.scope, "ssl_verify_client"),
-                      let mode = directive.args.first, mode != "off" else { continue }
+                      let mode = directive.args.first, mode.lowercased() != "off" else { continue }
                 let others = members.count - 1
                 let sharing = others > 0 ? "; \(others) other server block(s) share '\(address)'" : ""
                 add("nginx.ssl-verify-client",

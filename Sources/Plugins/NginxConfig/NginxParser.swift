@@ -33,7 +33,7 @@ public enum NginxConfig {
     /// Parses one file. Errors (unbalanced braces, unterminated quotes, a directive without `;`) carry the
     /// location nginx would report.
     public static func parse(text: String, file: String) throws(KBError) -> [NginxDirective] {
-        var parser = NginxTokenReader(text: text, file: file)
+        var parser = NginxTokenReader(text: ConfigText.withoutBOM(text), file: file)
         return try parser.parseAll()
     }
 
@@ -52,7 +52,7 @@ public enum NginxConfig {
             }
             lines.removeAll(keepingCapacity: true)
         }
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for rawLine in ConfigText.lines(ConfigText.withoutBOM(text)) {
             lineNumber += 1
             let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
             if line.hasPrefix(marker), line.hasSuffix(":"), line.count > marker.count + 1 {
@@ -272,6 +272,31 @@ struct NginxTokenReader {
         }
     }
 
+    /// The number of `=` in a Lua opening long bracket (`[[`, `[==[`) at `position`, nil when there is none.
+    private func longBracketLevel(at position: Int) -> Int? {
+        guard position < bytes.count, bytes[position] == UInt8(ascii: "[") else { return nil }
+        var cursor = position + 1
+        while cursor < bytes.count, bytes[cursor] == UInt8(ascii: "=") { cursor += 1 }
+        guard cursor < bytes.count, bytes[cursor] == UInt8(ascii: "[") else { return nil }
+        return cursor - position - 1
+    }
+
+    /// Skips from an opening long bracket of `level` past its matching `]=…=]`, or to the end of the text.
+    private mutating func skipLongBracket(level: Int) {
+        for _ in 0..<(level + 2) { advance() }
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "]") {
+                var cursor = index + 1
+                while cursor < bytes.count, bytes[cursor] == UInt8(ascii: "=") { cursor += 1 }
+                if cursor < bytes.count, bytes[cursor] == UInt8(ascii: "]"), cursor - index - 1 == level {
+                    while index <= cursor { advance() }
+                    return
+                }
+            }
+            advance()
+        }
+    }
+
     /// Skips the body of a `*_by_lua_block { … }`, which holds Lua, not nginx syntax.
     private mutating func skipRawBlock(opener: NginxDirective) throws(KBError) {
         var depth = 1
@@ -287,7 +312,19 @@ struct NginxTokenReader {
                 continue
             }
             if c == UInt8(ascii: "-"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "-") {
-                while index < bytes.count, bytes[index] != UInt8(ascii: "\n") { advance() }
+                advance()
+                advance()
+                // `--[[ … ]]` is a block comment; `-- …` runs to the end of the line.
+                if let level = longBracketLevel(at: index) {
+                    skipLongBracket(level: level)
+                } else {
+                    while index < bytes.count, bytes[index] != UInt8(ascii: "\n") { advance() }
+                }
+                continue
+            }
+            // Long strings `[[ … ]]` and `[=[ … ]=]` may hold braces, quotes and newlines.
+            if c == UInt8(ascii: "["), let level = longBracketLevel(at: index) {
+                skipLongBracket(level: level)
                 continue
             }
             advance()
