@@ -120,6 +120,17 @@ struct EvidenceByKindTests {
         #expect(ReportRenderer().json(report).contains("\"checked\""))
     }
 
+    /// linuxserver/SWAG's pattern: the scheme comes from a `set` variable, and the summary counts it as nginx does.
+    @Test func aVariableSchemeCountsAsAnHTTPSUpstream() async throws {
+        let text = "server {\n    listen 443 ssl;\n    server_name app.example.com;\n    location / {\n"
+            + "        set $upstream_proto https;\n        proxy_ssl_server_name on;\n"
+            + "        proxy_pass $upstream_proto://app:8443;\n    }\n}\n"
+        let report = try await diagnose([InputText(name: "swag.conf", text: text)])
+        #expect(report.status == .healthy, "\(report.verdict)")
+        let checked = try #require(report.facts.checked.first)
+        #expect(checked.checked.contains { $0.contains("1 to an HTTPS upstream, SNI sent on it") }, "\(checked.checked)")
+    }
+
     @Test func aFindingOfACauseIsNotHealthy() async throws {
         let text = "server {\n    listen 443 ssl;\n    server_name a.example;\n    location / { proxy_pass https://10.0.0.5; }\n}\n"
         let report = try await diagnose([InputText(name: "proxy.conf", text: text)])

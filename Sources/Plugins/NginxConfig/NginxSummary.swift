@@ -35,7 +35,8 @@ extension NginxConfigAnalyzer {
         let tls = servers.filter { server in server.listens.contains { server.isTLS($0) } }.count
         checked.append(ConfigSummary.count(servers.count, "server block") + (tls > 0 ? " (\(tls) with TLS)" : ""))
         let proxies = model.proxies.filter { mine($0.directive) }
-        let https = proxies.filter { NginxProxyTarget($0.url)?.isHTTPS == true }
+        // The target as the rules read it: `set` and `map` variables resolved where they can be.
+        let https = proxies.filter { $0.target?.isHTTPS == true }
         if !proxies.isEmpty {
             var phrase = ConfigSummary.count(proxies.count, "proxy_pass", plural: "proxy_pass")
             if !https.isEmpty {
@@ -52,7 +53,7 @@ extension NginxConfigAnalyzer {
             for name in server.names { ConfigSummary.addHost(name, to: &hosts) }
         }
         for proxy in https {
-            guard let target = NginxProxyTarget(proxy.url), !target.hasVariable, model.upstreams[target.host] == nil
+            guard let target = proxy.target, !target.hasVariable, model.upstreams[target.host] == nil
             else { continue }
             ConfigSummary.addHost(target.host, to: &hosts)
         }
