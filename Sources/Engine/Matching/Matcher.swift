@@ -66,6 +66,8 @@ public struct Matcher: Sendable {
         switch matcher {
         case .text(let pattern):
             return pattern.firstMatch(in: facts.text).map { Self.clip(String($0)) }
+        case .absent(let pattern):
+            return pattern.firstMatch(in: facts.text) == nil ? "" : nil
         case .any(let phrases):
             return phrases.first { view.lowered.contains($0) }
         case .status(let codes):
@@ -134,6 +136,7 @@ extension Signal.Matcher {
     public var kindName: String {
         switch self {
         case .text: return "text"
+        case .absent: return "absent"
         case .any: return "any"
         case .status: return "status"
         case .reply: return "reply"

@@ -22,6 +22,8 @@ public struct Playbook: Sendable {
 public struct Signal: Sendable {
     public enum Matcher: Sendable {
         case text(Pattern)
+        /// Matches when the pattern occurs nowhere in the text.
+        case absent(Pattern)
         case any([String])
         case status([Int])
         case reply([Int])
@@ -43,19 +45,81 @@ public struct Signal: Sendable {
     public var location: SourceLocation
 }
 
-/// A compiled, case-insensitive regular expression with its source text.
+/// A case-insensitive regular expression in RE2 syntax with its source text, compiled on first use.
+///
+/// RE2 has no look-around and no back-references (that is what keeps matching linear), so a `text`
+/// signal can carry the conditions those were used for: other patterns that must also occur
+/// (`also`), a pattern the matched text must not contain (`unless`), and groups that must differ
+/// or be the same (`differ`, `same`).
 public struct Pattern: Sendable {
-    public let source: String
-    let regex: CompiledRegex
+    /// Two capture groups compared, case-insensitively; checked only when both took part in the match.
+    public struct GroupPair: Sendable, Hashable {
+        public var first: Int
+        public var second: Int
 
-    public init(_ source: String) throws(KBError) {
-        self.source = source
-        self.regex = try CompiledRegex(source)
+        public init(_ first: Int, _ second: Int) {
+            self.first = first
+            self.second = second
+        }
     }
 
-    /// The first match, if any.
-    public func firstMatch(in text: String) -> Substring? { regex.firstMatch(in: text) }
-    public func matches(in text: String, limit: Int) -> [Substring] { regex.matches(in: text, limit: limit) }
+    public let source: String
+    let regex: RegexPattern
+    public var also: [Pattern] = []
+    public var unless: [Pattern] = []
+    public var differ: [GroupPair] = []
+    public var same: [GroupPair] = []
+
+    /// Nothing is compiled yet; `check()` or the first match compiles.
+    public init(lazy source: String) {
+        self.source = source
+        self.regex = RegexPattern(source)
+    }
+
+    /// Compiles now and throws what RE2 cannot run.
+    public init(_ source: String) throws(KBError) {
+        self.init(lazy: source)
+        if let error = regex.check() { throw Self.error(error, source: source) }
+    }
+
+    /// What RE2 cannot run, or nil.
+    public func syntaxError() -> RegexSyntaxError? { regex.check() }
+
+    public var groupCount: Int { regex.groupCount }
+
+    static func error(_ error: RegexSyntaxError, source: String) -> KBError {
+        var message = "invalid regular expression '\(source)': \(error.message)"
+        if !error.fragment.isEmpty { message += " at '\(error.fragment)'" }
+        message += "; kb expects RE2 syntax, which has no look-around and no back-references"
+        return KBError(.invalidPattern, message)
+    }
+
+    /// The first match that meets every condition, if any.
+    public func firstMatch(in text: String) -> Substring? {
+        guard also.allSatisfy({ $0.firstMatch(in: text) != nil }) else { return nil }
+        let plain = unless.isEmpty && differ.isEmpty && same.isEmpty
+        let found = plain ? regex.firstMatch(in: text) : regex.firstMatch(in: text) { m in accepts(m, in: text) }
+        return found.flatMap { $0.text(in: text) }
+    }
+
+    private func accepts(_ m: RegexMatch, in text: String) -> Bool {
+        func group(_ i: Int) -> String? { m.text(i, in: text).map { $0.lowercased() } }
+        for pair in differ {
+            if let a = group(pair.first), let b = group(pair.second), a == b { return false }
+        }
+        for pair in same {
+            if let a = group(pair.first), let b = group(pair.second), a != b { return false }
+        }
+        if !unless.isEmpty, let whole = m.text(in: text) {
+            let matched = String(whole)
+            if unless.contains(where: { $0.firstMatch(in: matched) != nil }) { return false }
+        }
+        return true
+    }
+
+    public func matches(in text: String, limit: Int) -> [Substring] {
+        regex.matches(in: text, limit: limit).compactMap { $0.text(in: text) }
+    }
 }
 
 /// How a check's observation is compared with what a healthy system shows.
