@@ -199,20 +199,20 @@ private final class Program: @unchecked Sendable {
 
     func match(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, anchored: Bool) -> RegexMatch? {
         guard start >= 0, start <= bytes.count else { return nil }
-        var offsets = [Int64](repeating: -1, count: Int(slots) * 2)
-        let found = bytes.withMemoryRebound(to: CChar.self) { chars in
-            offsets.withUnsafeMutableBufferPointer { out in
+        let count = Int(slots)
+        return withUnsafeTemporaryAllocation(of: Int64.self, capacity: count * 2) { offsets -> RegexMatch? in
+            let found = bytes.withMemoryRebound(to: CChar.self) { chars in
                 kb_re2_match(pointer, chars.baseAddress, chars.count, start,
-                             anchored ? Int32(KB_RE2_ANCHOR_START) : Int32(KB_RE2_UNANCHORED), out.baseAddress, slots)
+                             anchored ? Int32(KB_RE2_ANCHOR_START) : Int32(KB_RE2_UNANCHORED), offsets.baseAddress, slots)
             }
+            guard found != 0 else { return nil }
+            var groups: [Range<Int>?] = []
+            groups.reserveCapacity(count)
+            for i in 0..<count {
+                let lower = offsets[2 * i], upper = offsets[2 * i + 1]
+                groups.append(lower < 0 ? nil : Int(lower)..<Int(upper))
+            }
+            return RegexMatch(groups: groups)
         }
-        guard found != 0 else { return nil }
-        var groups: [Range<Int>?] = []
-        groups.reserveCapacity(Int(slots))
-        for i in 0..<Int(slots) {
-            let lower = offsets[2 * i], upper = offsets[2 * i + 1]
-            groups.append(lower < 0 ? nil : Int(lower)..<Int(upper))
-        }
-        return RegexMatch(groups: groups)
     }
 }

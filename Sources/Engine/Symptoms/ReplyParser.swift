@@ -105,13 +105,13 @@ struct ReplyParser: Sendable {
 
     private func parseReplies(_ text: SymptomText, index: Int, into out: inout Output) {
         var found: [Candidate] = []
-        var kept = 0
-        for match in text.matches(candidate, limit: 50_000, tries: 1_000_000, accept: { isCandidate($0, in: text) }) {
-            guard kept < 2_000, let parsed = makeCandidate(match, in: text) else { continue }
-            kept += 1
+        // at most 2,000 codes that read as replies; the search stops there
+        _ = text.matches(candidate, limit: 2_000, tries: 1_000_000) { match in
+            guard isCandidate(match, in: text), let parsed = makeCandidate(match, in: text) else { return false }
             // two regex hits inside one reply (a flattened continuation) are one reply
-            if let last = found.last, last.line == parsed.line, last.code == parsed.code, last.continues { continue }
+            if let last = found.last, last.line == parsed.line, last.code == parsed.code, last.continues { return true }
             found.append(parsed)
+            return true
         }
         var i = 0
         while i < found.count {

@@ -156,11 +156,11 @@ struct SymptomCueTable: Sendable {
                              "strict-transport-security:", "x-forwarded-", "content-security-policy:", "access-control-",
                              "vary:", "etag:", "x-cache:", "x-request-id:"],
                   http: 3, kind: "header", "HTTP response header")
-        b.pattern(#"\b(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|CONNECT|PROPFIND)\s+\S{1,2048}\s+HTTP/[0-9.]{1,3}"#,
+        b.pattern(#"\b(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|CONNECT|PROPFIND)\s+\S+\s+HTTP/[0-9.]{1,3}"#,
                   requires: ["http/"], caseSensitive: true, http: 4, kind: "request-line", "HTTP request line")
-        b.pattern(#""(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|CONNECT|PROPFIND)\s+\S{1,2048}\s+HTTP/[0-9.]{1,3}"\s+\d{3}\b"#,
+        b.pattern(#""(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|CONNECT|PROPFIND)\s+\S+\s+HTTP/[0-9.]{1,3}"\s+\d{3}\b"#,
                   requires: ["http/"], caseSensitive: true, http: 2, kind: "log-line", "HTTP access log line")
-        b.pattern(#""(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|CONNECT|PROPFIND)\s+\S{1,2048}\s+HTTP/[0-9.]{1,3}"\s+421\b"#,
+        b.pattern(#""(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|CONNECT|PROPFIND)\s+\S+\s+HTTP/[0-9.]{1,3}"\s+421\b"#,
                   requires: ["http/"], caseSensitive: true, http: 3, kind: "log-line", "HTTP access log line with 421")
         b.pattern(#""method"\s{0,3}:\s{0,3}"(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|CONNECT)""#, requires: ["method"],
                   http: 3, kind: "log-field", "HTTP method in a JSON log")

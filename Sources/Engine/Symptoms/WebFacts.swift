@@ -28,7 +28,7 @@ struct WebFactsParser: Sendable {
         statusLine = SymptomRegex.compile(#"\bHTTP/(1\.[01]|2(?:\.0)?|3(?:\.0)?)\s+([1-5]\d\d)\b"#)
         pseudoStatus = SymptomRegex.compile(#":status["'\]\s:=,]{0,8}([1-5]\d\d)\b"#)
         accessLog = SymptomRegex.compile(
-            #""(?:"# + Self.methods + #")\s+\S{1,2048}\s+HTTP/([0-9.]{1,3})"\s+([1-5]\d\d)\b"#, caseSensitive: true)
+            #""(?:"# + Self.methods + #")\s+\S+\s+HTTP/([0-9.]{1,3})"\s+([1-5]\d\d)\b"#, caseSensitive: true)
         jsonStatus = SymptomRegex.compile(#""status"\s{0,3}:\s{0,3}"?([1-5]\d\d)\b"#)
         reasonPhrase = SymptomRegex.compile(#"misdirected request"#)
         loose = SymptomRegex.compile(
