@@ -20,12 +20,12 @@ struct HostileInputTests {
     }
 
     static let shapes: [Shape] = [
-        Shape(name: "curl curl … on one line", text: repeated("curl ", toBytes: 32 * 1024), proto: "http"),
-        Shape(name: "--resolve a:1:111…", text: "curl --resolve a:1:" + repeated("1", toBytes: 16 * 1024), proto: "http"),
+        Shape(name: "curl curl … on one line", text: repeated("curl ", toBytes: 32 * 1024), proto: "unknown"),
+        Shape(name: "--resolve a:1:111…", text: "curl --resolve a:1:" + repeated("1", toBytes: 16 * 1024), proto: "unknown"),
         Shape(name: "for ip in …", text: "for ip in " + repeated("10.0.0.1 ", toBytes: 64 * 1024), proto: "unknown"),
         Shape(name: "a 256 KiB host name", text: "Host: " + repeated("a", toBytes: 256 * 1024), proto: "http"),
         Shape(name: "a 256 KiB dotted host name", text: "https://" + repeated("a.", toBytes: 256 * 1024) + "com/",
-              proto: "http"),
+              proto: "unknown"),
         Shape(name: "64 KiB of {-headers", text: repeated("a.example {\n", toBytes: 64 * 1024), proto: "unknown"),
         Shape(name: "421 421 421 …", text: repeated("421 ", toBytes: 64 * 1024), proto: "unknown"),
     ]
@@ -37,6 +37,7 @@ struct HostileInputTests {
         let report = await engine.diagnose([InputText(name: "paste", text: shape.text)])
         // a watchdog, not a benchmark: the debug build on a shared machine, hours before the fix
         #expect(ContinuousClock.now - start < .seconds(120))
+        // none of them says 421, so kb names a protocol only where the text does (a Host header)
         #expect(report.protocol.value == shape.proto, "\(report.protocol.evidence.map(\.text))")
         // a long run of one word is not evidence for many causes
         #expect(report.diagnoses.count <= 3)
