@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 work=${TMPDIR:-/tmp}/kb-bench-startup
 mkdir -p "$work"
 swiftc -O -o "$work/hello" bench/startup/hello.swift
-kb=.build/release/kb
+kb=${KB:-.build/release/kb}
 [ -x "$kb" ] || { echo "run 'swift build -c release' first" >&2; exit 1; }
 hyperfine -N --warmup 20 --runs 200 "$@" \
     -n hello "$work/hello x" \
