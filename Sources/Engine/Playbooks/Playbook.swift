@@ -1,3 +1,10 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A playbook as loaded: data only. `docs/playbooks.md` is the user-facing description of the format.
 public struct Playbook: Sendable {
     public var id: String
@@ -65,6 +72,9 @@ public struct Pattern: Sendable {
 
     public let source: String
     let regex: RegexPattern
+    /// Lowercase ASCII literals one of which every match contains, or nil when the pattern has none
+    /// that are easy to see. Lets a signal be skipped without compiling its pattern.
+    let literals: [[UInt8]]?
     public var also: [Pattern] = []
     public var unless: [Pattern] = []
     public var differ: [GroupPair] = []
@@ -74,6 +84,41 @@ public struct Pattern: Sendable {
     public init(lazy source: String) {
         self.source = source
         self.regex = RegexPattern(source)
+        self.literals = Self.requiredLiterals(source)
+    }
+
+    /// For a top-level alternation whose every branch starts with three or more plain ASCII characters,
+    /// those leading characters (lowercased); nil otherwise. Conservative: a character followed by a
+    /// quantifier is left out, and anything unusual (a group, a class, an escape, a flag) ends the literal.
+    static func requiredLiterals(_ source: String) -> [[UInt8]]? {
+        var branches: [[UInt8]] = [[]]
+        var depth = 0, inClass = false, escaped = false
+        for b in source.utf8 {
+            if escaped { escaped = false; branches[branches.count - 1].append(b); continue }
+            if b == 0x5C { escaped = true } else if inClass { if b == 0x5D { inClass = false } }
+            else if b == 0x5B { inClass = true } else if b == 0x28 { depth += 1 } else if b == 0x29 { depth -= 1 }
+            else if b == 0x7C && depth == 0 { branches.append([]); continue }
+            branches[branches.count - 1].append(b)
+        }
+        guard depth == 0, !inClass else { return nil }
+        let plain: (UInt8) -> Bool = { b in
+            (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) || b == 0x20 || b == 0x2D
+                || b == 0x5F || b == 0x3A || b == 0x2F || b == 0x3D || b == 0x22 || b == 0x27 || b == 0x2C || b == 0x3B
+        }
+        var out: [[UInt8]] = []
+        for branch in branches {
+            var literal: [UInt8] = []
+            for (i, b) in branch.enumerated() {
+                guard plain(b) else {
+                    break
+                }
+                if i + 1 < branch.count, [0x3F, 0x2A, 0x7B].contains(branch[i + 1]) { break }
+                literal.append(b)
+            }
+            guard literal.count >= 3 else { return nil }
+            out.append(literal.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 })
+        }
+        return out
     }
 
     /// Compiles now and throws what RE2 cannot run.
@@ -94,12 +139,31 @@ public struct Pattern: Sendable {
         return KBError(.invalidPattern, message)
     }
 
-    /// The first match that meets every condition, if any.
-    public func firstMatch(in text: String) -> Substring? {
-        guard also.allSatisfy({ $0.firstMatch(in: text) != nil }) else { return nil }
+    /// The first match that meets every condition, if any. `lowered` (the text lowercased), when
+    /// given, lets a pattern whose required literals do not occur answer without being compiled.
+    public func firstMatch(in text: String, lowered: [UInt8]? = nil) -> Substring? {
+        if let lowered, let literals, !literals.contains(where: { Self.contains(lowered, $0) }) { return nil }
+        guard also.allSatisfy({ $0.firstMatch(in: text, lowered: lowered) != nil }) else { return nil }
         let plain = unless.isEmpty && differ.isEmpty && same.isEmpty
         let found = plain ? regex.firstMatch(in: text) : regex.firstMatch(in: text) { m in accepts(m, in: text) }
         return found.flatMap { $0.text(in: text) }
+    }
+
+    private static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first, hay.count >= needle.count else { return needle.isEmpty }
+        return hay.withUnsafeBufferPointer { h in
+            needle.withUnsafeBufferPointer { n in
+                guard let hb = h.baseAddress, let nb = n.baseAddress else { return false }
+                var at = 0
+                let last = h.count - n.count
+                while at <= last, let found = memchr(hb + at, Int32(first), last - at + 1) {
+                    at = hb.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                    if memcmp(hb + at, nb, n.count) == 0 { return true }
+                    at += 1
+                }
+                return false
+            }
+        }
     }
 
     private func accepts(_ m: RegexMatch, in text: String) -> Bool {
