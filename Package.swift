@@ -20,7 +20,13 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]
         ),
-        .target(name: "Engine", dependencies: ["CYAML"]),
+        .target(
+            name: "CRE2",
+            path: "Sources/CRE2",
+            cxxSettings: [.unsafeFlags(["-Wall", "-Werror"])],
+            linkerSettings: [.linkedLibrary("re2")]
+        ),
+        .target(name: "Engine", dependencies: ["CYAML", "CRE2"]),
         .target(
             name: "Plugins",
             dependencies: [
@@ -47,9 +53,10 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["Engine"], exclude: ["Fixtures", "Golden"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Plugins", "Engine"], exclude: ["Fixtures"]),
     ],
-    swiftLanguageModes: [.v6]
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
 )
 
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && target.name != "CRE2" {
     target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-warnings-as-errors"])]
 }
