@@ -6,7 +6,8 @@
 # TARGET: playbook nginx apache logscan symptoms smtpreply dnswire. Builds the fuzz package first (release,
 # -sanitize=fuzzer,address; a no-op when nothing changed; KB_FUZZ_NO_BUILD=1 skips it). Seeds come from
 # bench/fuzz/corpus/TARGET (committed, made by seeds.py); what libFuzzer learns, and every finding, goes to
-# bench/out/fuzz/TARGET/ (git-ignored). A finding does not end the run: libFuzzer starts again for the time
+# bench/out/fuzz/TARGET/ (git-ignored; KB_FUZZ_OUT names another folder). A finding does not end the run:
+# libFuzzer starts again for the time
 # that is left, so a run always lasts SECONDS and counts every finding. A slow input (over 10 s) and more
 # than 2 GiB of memory are findings too. Prints executions, corpus size and findings per target and exits 1
 # when a target had a finding.
@@ -40,9 +41,10 @@ max_len() { case $1 in dnswire) echo 65507 ;; *) echo 65536 ;; esac; }
 # LeakSanitizer is off: the Swift runtime keeps metadata and caches alive on purpose and reports them.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:handle_abort=1}
 
+outroot=${KB_FUZZ_OUT:-$root/bench/out/fuzz}
 failed=0
 for t in "${targets[@]}"; do
-    out="$root/bench/out/fuzz/$t"
+    out="$outroot/$t"
     mkdir -p "$out/corpus"
     dict="$out/$t.dict"
     cat "$here/dict/$t.dict" > "$dict"
@@ -58,7 +60,7 @@ for t in "${targets[@]}"; do
         left=$((end - now))
         [ "$left" -gt 0 ] || break
         rounds=$((rounds + 1))
-        segment="$out/.segment.log"
+        segment="$out/.segment-$$.log"
         rc=0
         "$bin/fuzz-$t" "$out/corpus" "$here/corpus/$t" \
             -max_total_time="$left" -rss_limit_mb=2048 -timeout=10 -max_len="$(max_len "$t")" \
@@ -77,14 +79,14 @@ for t in "${targets[@]}"; do
             if [ "$rounds" -ge 50 ] || { [ "${n:-0}" -eq 0 ] && [ -z "$file" ]; }; then break; fi
         fi
     done
-    rm -f "$out/.segment.log"
+    rm -f "$out/.segment-$$.log"
     corpus=$(ls "$out/corpus" | wc -l)
     cov=$(grep -oE "cov: [0-9]+ ft: [0-9]+" "$log" | tail -1 || true)
     took=$(( $(date +%s) - start ))
     line="$t: $execs executions in ${took}s, corpus $corpus inputs (+$(ls "$here/corpus/$t" | wc -l) seeds), ${cov:-no coverage line}, findings: $findings"
     echo "$line"
     for note in "${notes[@]+"${notes[@]}"}"; do echo "    $note"; done
-    { echo "$(date -u +%FT%TZ) $line"; for note in "${notes[@]+"${notes[@]}"}"; do echo "    $note"; done; } >> "$root/bench/out/fuzz/summary.txt"
+    { echo "$(date -u +%FT%TZ) $line"; for note in "${notes[@]+"${notes[@]}"}"; do echo "    $note"; done; } >> "$outroot/summary.txt"
     [ "$findings" -eq 0 ] || failed=1
 done
 exit "$failed"
