@@ -7,8 +7,7 @@
 # -sanitize=fuzzer,address; a no-op when nothing changed; KB_FUZZ_NO_BUILD=1 skips it). Seeds come from
 # bench/fuzz/corpus/TARGET (committed, made by seeds.py); what libFuzzer learns, and every finding, goes to
 # bench/out/fuzz/TARGET/ (git-ignored; KB_FUZZ_OUT names another folder). A finding does not end the run:
-# libFuzzer starts again for the time
-# that is left, so a run always lasts SECONDS and counts every finding. A slow input (over 10 s) and more
+# libFuzzer starts again for the time that is left, so a run always lasts SECONDS and counts every finding. A slow input (over 10 s) and more
 # than 2 GiB of memory are findings too. Prints executions, corpus size and findings per target and exits 1
 # when a target had a finding.
 set -euo pipefail
