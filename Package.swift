@@ -5,6 +5,9 @@ let package = Package(
     name: "kb",
     products: [
         .executable(name: "kb", targets: ["kb-cli"]),
+        // Libraries so that bench/fuzz (a separate package) can link the parsers; kb itself does not need them.
+        .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "Plugins", targets: ["Plugins"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
