@@ -5,6 +5,9 @@ let package = Package(
     name: "kb",
     products: [
         .executable(name: "kb", targets: ["kb-cli"]),
+        // Libraries so that bench/fuzz (a separate package) can link the parsers; kb itself does not need them.
+        .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "Plugins", targets: ["Plugins"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -20,7 +23,13 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]
         ),
-        .target(name: "Engine", dependencies: ["CYAML"]),
+        .target(
+            name: "CRE2",
+            path: "Sources/CRE2",
+            cxxSettings: [.unsafeFlags(["-Wall", "-Werror"])],
+            linkerSettings: [.linkedLibrary("re2")]
+        ),
+        .target(name: "Engine", dependencies: ["CYAML", "CRE2"]),
         .target(
             name: "Plugins",
             dependencies: [
@@ -47,9 +56,10 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["Engine"], exclude: ["Fixtures", "Golden"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Plugins", "Engine"], exclude: ["Fixtures"]),
     ],
-    swiftLanguageModes: [.v6]
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
 )
 
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && target.name != "CRE2" {
     target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-warnings-as-errors"])]
 }

@@ -40,8 +40,9 @@ struct DataOptions: ParsableArguments {
         return env.split(separator: ":").map(String.init).filter { !$0.isEmpty } + playbookDirectories
     }
 
-    /// Loads articles, then playbooks checked against them and the probe registry.
-    func loadEngine() throws -> Engine {
+    /// Loads articles, then playbooks checked against them and the probe registry. Built-in patterns
+    /// are compiled on first use unless `checkingBuiltinPatterns` (validate and test check them all).
+    func loadEngine(checkingBuiltinPatterns: Bool = false) throws -> Engine {
         let root = try dataRoot()
         let extra = extraDirectories
         for dir in extra where !FileManager.default.fileExists(atPath: dir) {
@@ -52,7 +53,8 @@ struct DataOptions: ParsableArguments {
         let catalog: PlaybookCatalog
         do {
             knowledge = try KnowledgeBase.load([root + "/knowledge"] + extra)
-            let loader = PlaybookLoader(context: PlaybookContext(probes: registry, articles: knowledge.ids))
+            var loader = PlaybookLoader(context: PlaybookContext(probes: registry, articles: knowledge.ids))
+            loader.checksBuiltinPatterns = checkingBuiltinPatterns
             catalog = try loader.load([PlaybookSource(path: root + "/playbooks", builtin: true)]
                 + extra.map { PlaybookSource(path: $0, builtin: false) })
         } catch {

@@ -82,7 +82,7 @@ extension KB.Playbooks {
         @Argument(help: "Playbook files or directories to validate (against the built-in articles and probes).") var paths: [String] = []
 
         func run() async throws {
-            let engine = try data.loadEngine()
+            let engine = try data.loadEngine(checkingBuiltinPatterns: true)
             guard !paths.isEmpty else {
                 printText("\(engine.catalog.playbooks.count) playbooks valid")
                 return
@@ -119,7 +119,7 @@ extension KB.Playbooks {
         @Flag(name: .shortAndLong, help: "List every test, not only failures.") var verbose = false
 
         func run() async throws {
-            let engine = try data.loadEngine()
+            let engine = try data.loadEngine(checkingBuiltinPatterns: true)
             var only: Set<String>?
             if !paths.isEmpty {
                 var files: Set<String> = []

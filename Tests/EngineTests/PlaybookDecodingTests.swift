@@ -110,7 +110,11 @@ struct PlaybookDecodingTests {
         (replacing("    needs: [first]", with: "    needs: [frist]"),
          "t.yaml:26:13: error: check 'second' needs unknown check 'frist'; did you mean 'first'?"),
         (replacing("    text: 'AH02032'", with: "    text: 'AH0(2032'"),
-         "t.yaml:12:11: error: invalid regular expression 'AH0(2032'"),
+         "t.yaml:12:12: error: invalid regular expression 'AH0(2032': missing ) at 'AH0(2032'; kb expects RE2 syntax, which has no look-around and no back-references"),
+        (replacing("    text: 'AH02032'", with: #"    text: '(.*)*(.*)*(.*)*\1\2\3x'"#),
+         #"t.yaml:12:27: error: invalid regular expression '(.*)*(.*)*(.*)*\1\2\3x': invalid escape sequence at '\1'; kb expects RE2 syntax, which has no look-around and no back-references"#),
+        (replacing("    text: 'AH02032'", with: #"    text: 'AH02032(?<!x)'"#),
+         "t.yaml:12:19: error: invalid regular expression 'AH02032(?<!x)': invalid perl operator at '(?<'; kb expects RE2 syntax, which has no look-around and no back-references"),
         (replacing("https://{{host}}/", with: "https://{{hots}}/"),
          "t.yaml:31:30: error: unknown template variable 'hots'; did you mean 'host'?"),
         (replacing("stack: [nginx]", with: "stack: [ngnix]"),
@@ -196,5 +200,76 @@ struct TemplateTests {
 
     @Test func unclosedHoleIsAnError() {
         #expect(throws: TemplateError.self) { try Template("a {{host") }
+    }
+}
+
+/// Organisation patterns are RE2: validate refuses what RE2 cannot run, at its place in the pattern,
+/// and the conditions that stand in for look-around and back-references work (issue 7).
+@Suite("playbook patterns (RE2)")
+struct PlaybookPatternTests {
+    /// The test playbook with its first signal (id 'ah02032') replaced by `yaml`.
+    func signal(_ yaml: String) throws -> Playbook {
+        let text = replacing("    text: 'AH02032'\n", with: yaml)
+        return try PlaybookLoader(context: testContext).decode(text, path: "t.yaml")
+    }
+
+    func matched(_ playbook: Playbook, _ text: String) -> String? {
+        let facts = SymptomExtractor().extract([InputText(name: "paste", text: text)])
+        return Matcher().score(playbook, facts: facts).matches.first { $0.signal == "ah02032" }?.matched
+    }
+
+    @Test func nestedAlternationValidatesAndRunsOnLongInput() throws {
+        let s = try signal("    text: '(a|aa)+$'\n")
+        #expect(matched(s, String(repeating: "a", count: 36) + "!") == nil)
+        #expect(matched(s, String(repeating: "a", count: 200_000) + "!") == nil)
+        #expect(matched(s, "x " + String(repeating: "a", count: 40)) != nil)
+    }
+
+    @Test func doubleQuotedPatternErrorPointsIntoThePattern() {
+        let errors = decodeErrors(replacing("    text: 'AH02032'", with: #"    text: "AH(?=x)""#))
+        #expect(errors.first?.hasPrefix("t.yaml:12:14: error: invalid regular expression") == true, "\(errors)")
+    }
+
+    @Test func tooBigAPatternIsRefused() {
+        let errors = decodeErrors(replacing("    text: 'AH02032'", with: #"    text: '\pL{1000}'"#))
+        #expect(errors.count == 1)
+        #expect(errors.first?.contains("pattern too large") == true, "\(errors)")
+    }
+
+    @Test func differAndSame() throws {
+        let differ = try signal(#"""
+                text: 'host=(\S+) sni=(\S+)'
+                differ: [1, 2]
+
+            """#)
+        #expect(matched(differ, "host=a.example sni=a.example") == nil)
+        #expect(matched(differ, "host=a.example sni=A.EXAMPLE host=a.example sni=b.example") == "host=a.example sni=b.example")
+        let same = try signal(#"""
+                text: 'host=(\S+) sni=(\S+)'
+                same: [[1, 2]]
+
+            """#)
+        #expect(matched(same, "host=a.example sni=b.example") == nil)
+        #expect(matched(same, "host=a.example sni=A.example") != nil)
+    }
+
+    @Test func alsoUnlessAndAbsent() throws {
+        let also = try signal("    text: 'apache'\n    also: ['proxy', 'gateway']\n")
+        #expect(matched(also, "apache behind a proxy") == nil)
+        #expect(matched(also, "apache behind a proxy gateway") == "apache")
+        let unless = try signal("    text: '(requested )?host differs'\n    unless: '^requested '\n")
+        #expect(matched(unless, "the requested host differs") == nil)
+        #expect(matched(unless, "the requested host differs; the host differs") == "host differs")
+        let absent = try signal("    absent: 'cpanel|plesk'\n")
+        #expect(matched(absent, "a plain server") == "")
+        #expect(matched(absent, "cPanel server") == nil)
+    }
+
+    @Test func conditionsAreChecked() {
+        let groups = decodeErrors(replacing("    text: 'AH02032'\n", with: "    text: 'AH(0)2032'\n    differ: [1, 2]\n"))
+        #expect(groups.map { $0.prefix { $0 != "\n" } }
+                 == ["t.yaml:13:17: error: 'differ' group '2' is not a capture group of the pattern (1 to 1)"], "\(groups)")
+        let lonely = decodeErrors(replacing("    stack: [nginx]\n", with: "    stack: [nginx]\n    unless: 'x'\n"))
+        #expect(lonely.count == 1 && lonely[0].contains("'unless' goes with a 'text' signal only"), "\(lonely)")
     }
 }

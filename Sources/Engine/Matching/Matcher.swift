@@ -65,7 +65,9 @@ public struct Matcher: Sendable {
         let facts = view.facts
         switch matcher {
         case .text(let pattern):
-            return pattern.firstMatch(in: facts.text).map { Self.clip(String($0)) }
+            return pattern.firstMatch(in: facts.text, lowered: view.loweredUTF8).map { Self.clip(String($0)) }
+        case .absent(let pattern):
+            return pattern.firstMatch(in: facts.text, lowered: view.loweredUTF8) == nil ? "" : nil
         case .any(let phrases):
             return phrases.first { view.lowered.contains($0) }
         case .status(let codes):
@@ -123,10 +125,13 @@ public struct Matcher: Sendable {
 struct FactsView {
     let facts: Facts
     let lowered: String
+    /// ASCII-lowercased UTF-8 of the text, for the required-literal check of patterns.
+    let loweredUTF8: [UInt8]
 
     init(_ facts: Facts) {
         self.facts = facts
         self.lowered = facts.text.lowercased()
+        self.loweredUTF8 = facts.text.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
     }
 }
 
@@ -134,6 +139,7 @@ extension Signal.Matcher {
     public var kindName: String {
         switch self {
         case .text: return "text"
+        case .absent: return "absent"
         case .any: return "any"
         case .status: return "status"
         case .reply: return "reply"

@@ -1,3 +1,10 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A playbook as loaded: data only. `docs/playbooks.md` is the user-facing description of the format.
 public struct Playbook: Sendable {
     /// Bounds that keep every score finite and printable whatever an organisation playbook says:
@@ -30,6 +37,8 @@ public struct Playbook: Sendable {
 public struct Signal: Sendable {
     public enum Matcher: Sendable {
         case text(Pattern)
+        /// Matches when the pattern occurs nowhere in the text.
+        case absent(Pattern)
         case any([String])
         case status([Int])
         case reply([Int])
@@ -51,19 +60,138 @@ public struct Signal: Sendable {
     public var location: SourceLocation
 }
 
-/// A compiled, case-insensitive regular expression with its source text.
+/// A case-insensitive regular expression in RE2 syntax with its source text, compiled on first use.
+///
+/// RE2 has no look-around and no back-references (that is what keeps matching linear), so a `text`
+/// signal can carry the conditions those were used for: other patterns that must also occur
+/// (`also`), a pattern the matched text must not contain (`unless`), and groups that must differ
+/// or be the same (`differ`, `same`).
 public struct Pattern: Sendable {
-    public let source: String
-    let regex: CompiledRegex
+    /// Two capture groups compared, case-insensitively; checked only when both took part in the match.
+    public struct GroupPair: Sendable, Hashable {
+        public var first: Int
+        public var second: Int
 
-    public init(_ source: String) throws(KBError) {
-        self.source = source
-        self.regex = try CompiledRegex(source)
+        public init(_ first: Int, _ second: Int) {
+            self.first = first
+            self.second = second
+        }
     }
 
-    /// The first match, if any.
-    public func firstMatch(in text: String) -> Substring? { regex.firstMatch(in: text) }
-    public func matches(in text: String, limit: Int) -> [Substring] { regex.matches(in: text, limit: limit) }
+    public let source: String
+    let regex: RegexPattern
+    /// Lowercase ASCII literals one of which every match contains, or nil when the pattern has none
+    /// that are easy to see. Lets a signal be skipped without compiling its pattern.
+    let literals: [[UInt8]]?
+    public var also: [Pattern] = []
+    public var unless: [Pattern] = []
+    public var differ: [GroupPair] = []
+    public var same: [GroupPair] = []
+
+    /// Nothing is compiled yet; `check()` or the first match compiles.
+    public init(lazy source: String) {
+        self.source = source
+        self.regex = RegexPattern(source)
+        self.literals = Self.requiredLiterals(source)
+    }
+
+    /// For a top-level alternation whose every branch starts with three or more plain ASCII characters,
+    /// those leading characters (lowercased); nil otherwise. Conservative: a character followed by a
+    /// quantifier is left out, and anything unusual (a group, a class, an escape, a flag) ends the literal.
+    static func requiredLiterals(_ source: String) -> [[UInt8]]? {
+        var branches: [[UInt8]] = [[]]
+        var depth = 0, inClass = false, escaped = false
+        for b in source.utf8 {
+            if escaped { escaped = false; branches[branches.count - 1].append(b); continue }
+            if b == 0x5C { escaped = true } else if inClass { if b == 0x5D { inClass = false } }
+            else if b == 0x5B { inClass = true } else if b == 0x28 { depth += 1 } else if b == 0x29 { depth -= 1 }
+            else if b == 0x7C && depth == 0 { branches.append([]); continue }
+            branches[branches.count - 1].append(b)
+        }
+        guard depth == 0, !inClass else { return nil }
+        let plain: (UInt8) -> Bool = { b in
+            (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) || b == 0x20 || b == 0x2D
+                || b == 0x5F || b == 0x3A || b == 0x2F || b == 0x3D || b == 0x22 || b == 0x27 || b == 0x2C || b == 0x3B
+        }
+        var out: [[UInt8]] = []
+        for branch in branches {
+            var literal: [UInt8] = []
+            for (i, b) in branch.enumerated() {
+                guard plain(b) else {
+                    break
+                }
+                if i + 1 < branch.count, [0x3F, 0x2A, 0x7B].contains(branch[i + 1]) { break }
+                literal.append(b)
+            }
+            guard literal.count >= 3 else { return nil }
+            out.append(literal.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 })
+        }
+        return out
+    }
+
+    /// Compiles now and throws what RE2 cannot run.
+    public init(_ source: String) throws(KBError) {
+        self.init(lazy: source)
+        if let error = regex.check() { throw Self.error(error, source: source) }
+    }
+
+    /// What RE2 cannot run, or nil.
+    public func syntaxError() -> RegexSyntaxError? { regex.check() }
+
+    public var groupCount: Int { regex.groupCount }
+
+    static func error(_ error: RegexSyntaxError, source: String) -> KBError {
+        var message = "invalid regular expression '\(source)': \(error.message)"
+        if !error.fragment.isEmpty { message += " at '\(error.fragment)'" }
+        message += "; kb expects RE2 syntax, which has no look-around and no back-references"
+        return KBError(.invalidPattern, message)
+    }
+
+    /// The first match that meets every condition, if any. `lowered` (the text lowercased), when
+    /// given, lets a pattern whose required literals do not occur answer without being compiled.
+    public func firstMatch(in text: String, lowered: [UInt8]? = nil) -> Substring? {
+        if let lowered, let literals, !literals.contains(where: { Self.contains(lowered, $0) }) { return nil }
+        guard also.allSatisfy({ $0.firstMatch(in: text, lowered: lowered) != nil }) else { return nil }
+        let plain = unless.isEmpty && differ.isEmpty && same.isEmpty
+        let found = plain ? regex.firstMatch(in: text) : regex.firstMatch(in: text) { m in accepts(m, in: text) }
+        return found.flatMap { $0.text(in: text) }
+    }
+
+    private static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first, hay.count >= needle.count else { return needle.isEmpty }
+        return hay.withUnsafeBufferPointer { h in
+            needle.withUnsafeBufferPointer { n in
+                guard let hb = h.baseAddress, let nb = n.baseAddress else { return false }
+                var at = 0
+                let last = h.count - n.count
+                while at <= last, let found = memchr(hb + at, Int32(first), last - at + 1) {
+                    at = hb.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                    if memcmp(hb + at, nb, n.count) == 0 { return true }
+                    at += 1
+                }
+                return false
+            }
+        }
+    }
+
+    private func accepts(_ m: RegexMatch, in text: String) -> Bool {
+        func group(_ i: Int) -> String? { m.text(i, in: text).map { $0.lowercased() } }
+        for pair in differ {
+            if let a = group(pair.first), let b = group(pair.second), a == b { return false }
+        }
+        for pair in same {
+            if let a = group(pair.first), let b = group(pair.second), a != b { return false }
+        }
+        if !unless.isEmpty, let whole = m.text(in: text) {
+            let matched = String(whole)
+            if unless.contains(where: { $0.firstMatch(in: matched) != nil }) { return false }
+        }
+        return true
+    }
+
+    public func matches(in text: String, limit: Int) -> [Substring] {
+        regex.matches(in: text, limit: limit).compactMap { $0.text(in: text) }
+    }
 }
 
 /// How a check's observation is compared with what a healthy system shows.

@@ -18,9 +18,11 @@ struct PlaybookDecoder {
     static let formatVersion = "playbook/1"
     static let topKeys = ["kb", "id", "title", "protocol", "cause", "stacks", "article", "summary", "threshold",
                           "related-codes", "signals", "checks", "remediation", "tests"]
-    static let matcherKeys = ["text", "any", "status", "reply", "enhanced", "phase", "stack", "provider", "signature",
+    static let matcherKeys = ["text", "absent", "any", "status", "reply", "enhanced", "phase", "stack", "provider", "signature",
                               "intermittent", "http-version", "finding", "file-kind"]
-    static let signalKeys = ["id", "weight", "note"] + matcherKeys
+    /// Conditions a `text` signal may add, standing in for look-around and back-references.
+    static let textConditionKeys = ["also", "unless", "differ", "same"]
+    static let signalKeys = ["id", "weight", "note"] + matcherKeys + textConditionKeys
     static let checkKeys = ["id", "title", "probe", "with", "expect", "fail", "fail-title", "when", "needs", "required",
                             "weight", "manual"]
     static let remediationKeys = ["step", "detail", "stacks", "verify"]
@@ -32,8 +34,13 @@ struct PlaybookDecoder {
     let context: PlaybookContext
     var reader: NodeReader
 
-    init(file: String, source: String, context: PlaybookContext) {
+    /// Whether patterns are compiled while decoding; shipped playbooks are checked by validate and the
+    /// tests, then compiled on first use so that start-up stays small.
+    var checkPatterns = true
+
+    init(file: String, source: String, context: PlaybookContext, checkPatterns: Bool = true) {
         self.context = context
+        self.checkPatterns = checkPatterns
         self.reader = NodeReader(file: file, source: source)
     }
 
@@ -149,6 +156,83 @@ struct PlaybookDecoder {
         return parts.dropFirst().allSatisfy { $0 == "*" || (1...3).contains($0.count) && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }
     }
 
+    // MARK: patterns
+
+    /// A pattern from a scalar; when checking, what RE2 cannot run is reported at the place in the
+    /// pattern RE2 names, counted from the scalar's position.
+    private mutating func pattern(_ node: YAMLNode, _ what: String) -> Pattern? {
+        guard let source = reader.nonEmptyString(node, what) else { return nil }
+        let pattern = Pattern(lazy: source)
+        guard checkPatterns, let problem = pattern.syntaxError() else { return pattern }
+        let error = Pattern.error(problem, source: source)
+        let (line, column) = Self.position(of: problem.offset, in: node, source: source)
+        reader.error(.invalidPattern, error.message, line: line, column: column)
+        return nil
+    }
+
+    /// Line and column of a byte offset of a scalar's value, when the scalar writes it on one line
+    /// without escapes before that offset; else the scalar's own position.
+    static func position(of offset: Int?, in node: YAMLNode, source: String) -> (Int, Int) {
+        let start = (node.mark.line, node.mark.column)
+        guard let offset, case .scalar(let scalar) = node.kind,
+              let prefix = String(bytes: source.utf8.prefix(offset), encoding: .utf8),
+              !prefix.contains("\n") else { return start }
+        var column = node.mark.column + prefix.unicodeScalars.count
+        switch scalar.style {
+        case .plain: break
+        case .singleQuoted: column += 1 + prefix.filter { $0 == "'" }.count
+        case .doubleQuoted:
+            guard !prefix.contains("\\"), !prefix.contains("\"") else { return start }
+            column += 1
+        case .literal, .folded: return start
+        }
+        return (node.mark.line, column)
+    }
+
+    /// `also`, `unless`, `differ` and `same` of a `text` signal.
+    private mutating func decodeConditions(_ f: [String: (key: YAMLNode, value: YAMLNode)], into pattern: inout Pattern) {
+        for key in ["also", "unless"] {
+            guard let node = f[key]?.value else { continue }
+            let items = node.sequence ?? [node]
+            let patterns = items.compactMap { self.pattern($0, "'\(key)'") }
+            if key == "also" { pattern.also = patterns } else { pattern.unless = patterns }
+        }
+        for key in ["differ", "same"] {
+            guard let node = f[key]?.value else { continue }
+            let pairs = groupPairs(node, key, groups: checkPatterns ? pattern.groupCount : nil)
+            if key == "differ" { pattern.differ = pairs } else { pattern.same = pairs }
+        }
+    }
+
+    /// `[1, 2]` or `[[1, 2], [3, 4]]`: capture group numbers, each within the pattern's groups.
+    private mutating func groupPairs(_ node: YAMLNode, _ key: String, groups: Int?) -> [Pattern.GroupPair] {
+        guard let items = node.sequence, !items.isEmpty else {
+            reader.error(.wrongType, "'\(key)' must be a pair of group numbers such as [1, 2], or a list of pairs", at: node)
+            return []
+        }
+        let lists = items.allSatisfy { $0.sequence != nil } ? items : [node]
+        var out: [Pattern.GroupPair] = []
+        for list in lists {
+            let numbers = (list.sequence ?? []).compactMap { item -> Int? in
+                guard let value = item.scalar.flatMap({ Int($0) }), value >= 1, value <= (groups ?? Int.max) else {
+                    let limit = groups.map { "1 to \($0)" } ?? "1 or more"
+                    reader.error(.invalidValue, "'\(key)' group '\(item.scalar ?? "")' is not a capture group of the pattern (\(limit))",
+                                 at: item)
+                    return nil
+                }
+                return value
+            }
+            guard numbers.count == 2 else {
+                if numbers.count == (list.sequence ?? []).count {
+                    reader.error(.invalidValue, "'\(key)' compares two groups, not \(numbers.count)", at: list)
+                }
+                continue
+            }
+            out.append(Pattern.GroupPair(numbers[0], numbers[1]))
+        }
+        return out
+    }
+
     // MARK: signals
 
     private mutating func decodeSignals(_ node: YAMLNode) -> [Signal] {
@@ -185,7 +269,13 @@ struct PlaybookDecoder {
                 }
                 continue
             }
-            guard let matcher = decodeMatcher(key, valueNode) else { continue }
+            guard var matcher = decodeMatcher(key, valueNode) else { continue }
+            if case .text(var pattern) = matcher {
+                decodeConditions(f, into: &pattern)
+                matcher = .text(pattern)
+            } else if let extra = Self.textConditionKeys.first(where: { f[$0] != nil }) {
+                reader.error(.invalidValue, "'\(extra)' goes with a 'text' signal only", at: f[extra]!.key)
+            }
             out.append(Signal(id: id, weight: weight, note: note, matcher: matcher, location: reader.location(item)))
         }
         return out
@@ -194,13 +284,9 @@ struct PlaybookDecoder {
     private mutating func decodeMatcher(_ key: String, _ node: YAMLNode) -> Signal.Matcher? {
         switch key {
         case "text":
-            guard let source = reader.nonEmptyString(node, "'text'") else { return nil }
-            do {
-                return .text(try Pattern(source))
-            } catch {
-                reader.error(.invalidPattern, error.message, at: node)
-                return nil
-            }
+            return pattern(node, "'text'").map(Signal.Matcher.text)
+        case "absent":
+            return pattern(node, "'absent'").map(Signal.Matcher.absent)
         case "any":
             guard let items = reader.scalarList(node, "'any'") else { return nil }
             return .any(items.map { $0.0.lowercased() })
@@ -473,11 +559,7 @@ struct PlaybookDecoder {
             case "not": return expectedValue(value).map(Expectation.not)
             case "contains": return reader.string(value, "'contains'").map(Expectation.contains)
             case "matches":
-                guard let source = reader.string(value, "'matches'") else { return nil }
-                do { return .matches(try Pattern(source)) } catch {
-                    reader.error(.invalidPattern, error.message, at: value)
-                    return nil
-                }
+                return pattern(value, "'matches'").map(Expectation.matches)
             case "lt": return reader.number(value, "'lt'").map(Expectation.lessThan)
             case "gt": return reader.number(value, "'gt'").map(Expectation.greaterThan)
             default:

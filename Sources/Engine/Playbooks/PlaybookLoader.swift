@@ -29,6 +29,10 @@ public struct PlaybookCatalog: Sendable {
 public struct PlaybookLoader: Sendable {
     public var context: PlaybookContext
     public var limits: YAMLLimits
+    /// Whether the built-in playbooks' patterns are compiled while loading. `kb playbooks validate`
+    /// and the tests check them; other commands compile each on first use. Organisation patterns
+    /// are always checked while loading.
+    public var checksBuiltinPatterns = true
 
     public init(context: PlaybookContext, limits: YAMLLimits = .default) {
         self.context = context
@@ -36,7 +40,7 @@ public struct PlaybookLoader: Sendable {
     }
 
     /// Decodes one playbook text; `path` names it in messages.
-    public func decode(_ text: String, path: String) throws(KBErrors) -> Playbook {
+    public func decode(_ text: String, path: String, checkPatterns: Bool = true) throws(KBErrors) -> Playbook {
         let root: YAMLNode?
         do {
             root = try YAML.parse(text, path: path, limits: limits)
@@ -46,7 +50,7 @@ public struct PlaybookLoader: Sendable {
         guard let root else {
             throw KBErrors([KBError(.missingKey, "the file holds no playbook", at: SourceLocation(file: path, line: 1))])
         }
-        var decoder = PlaybookDecoder(file: path, source: text, context: context)
+        var decoder = PlaybookDecoder(file: path, source: text, context: context, checkPatterns: checkPatterns)
         let playbook = decoder.decode(root)
         guard let playbook, decoder.errors.isEmpty else { throw KBErrors(decoder.errors) }
         return playbook
@@ -73,7 +77,7 @@ public struct PlaybookLoader: Sendable {
                 }
                 var playbook: Playbook
                 do {
-                    playbook = try decode(text, path: file)
+                    playbook = try decode(text, path: file, checkPatterns: !source.builtin || checksBuiltinPatterns)
                 } catch {
                     errors += error.errors
                     continue

@@ -7,26 +7,26 @@ import Foundation
 /// file names (index.js, nginx.conf) and placeholders (x.x.x.x) are not host names.
 struct HostExtractor: Sendable {
     private struct Source: Sendable {
-        let regex: NSRegularExpression
+        let regex: RegexPattern
         let rank: Int
         /// Whether a single-label name (localhost, an SNI such as "p") counts here.
         let singleLabel: Bool
         let requires: [[UInt8]]
+        /// Checks what once was a look-ahead after the match.
+        var accept: (@Sendable (SymptomText, RegexMatch) -> Bool)?
     }
 
     private let sources: [Source]
-    let invalidPatterns: [String]
+
+    /// Patterns RE2 rejects (tests assert there are none); compiles them all.
+    var invalidPatterns: [String] { sources.filter { $0.regex.check() != nil }.map(\.regex.source) }
 
     init() {
         var sources: [Source] = []
-        var invalid: [String] = []
-        func add(_ pattern: String, rank: Int, singleLabel: Bool, requires: [String] = []) {
-            if let regex = SymptomRegex.compile(pattern) {
-                sources.append(Source(regex: regex, rank: rank, singleLabel: singleLabel,
-                                      requires: requires.map { Array($0.utf8) }))
-            } else {
-                invalid.append(pattern)
-            }
+        func add(_ pattern: String, rank: Int, singleLabel: Bool, requires: [String] = [],
+                 accept: (@Sendable (SymptomText, RegexMatch) -> Bool)? = nil) {
+            sources.append(Source(regex: SymptomRegex.compile(pattern), rank: rank, singleLabel: singleLabel,
+                                  requires: requires.map { Array($0.utf8) }, accept: accept))
         }
         let name = #"([^\s'"<>()\[\],;`]{1,253})"#
         // rank 0: what a server or client reports as SNI / Host
@@ -54,12 +54,24 @@ struct HostExtractor: Sendable {
         add(#"\b(?:connect(?:ing|ed)? to|-connect)\s{1,3}([^\s:\[\]'"]{1,253})"#, rank: 1, singleLabel: false,
             requires: ["connect"])
         // rank 2: other domain-like words; rank 3: email domains
-        add(#"(?<![\w.@/-])((?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.){1,10}[a-z][a-z0-9-]{1,23})\.?(?![\w-]|\.\w)"#,
-            rank: 2, singleLabel: false)
-        add(#"(?<![\w.+-])[\w.+-]{1,64}@((?:[\w-]{1,63}\.){1,8}[a-z]{2,24})\b"#, rank: 3, singleLabel: false,
-            requires: ["@"])
+        // the look-behinds are a consumed character (or a line start); the look-ahead is `endsName`
+        add(#"(?:^|[^\pL\pM\p{Nd}\p{Pc}.@/-])((?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.){1,10}[a-z][a-z0-9-]{1,23})\.?"#,
+            rank: 2, singleLabel: false, accept: Self.endsName)
+        add(#"(?:^|[^\pL\pM\p{Nd}\p{Pc}.+-])[\pL\pM\p{Nd}\p{Pc}.+-]{1,64}@((?:[\w-]{1,63}\.){1,8}[a-z]{2,24})\b"#, rank: 3,
+            singleLabel: false, requires: ["@"])
         self.sources = sources
-        self.invalidPatterns = invalid
+    }
+
+    /// ICU's `(?![\w-]|\.\w)` after a name and its optional final dot: the name ends there.
+    @Sendable private static func endsName(_ text: SymptomText, _ m: RegexMatch) -> Bool {
+        func ends(at offset: Int) -> Bool {
+            if text.isWordScalar(at: offset) || text.byte(at: offset) == 0x2D { return false }
+            return !(text.byte(at: offset) == 0x2E && text.isWordScalar(at: offset + 1))
+        }
+        let end = m.range.upperBound
+        if ends(at: end) { return true }
+        if let name = m[1], end > name.upperBound { return ends(at: name.upperBound) }
+        return false
     }
 
     struct Found {
@@ -72,14 +84,16 @@ struct HostExtractor: Sendable {
         var out: [Found] = []
         for source in sources {
             if !source.requires.isEmpty, !source.requires.contains(where: { text.contains($0) }) { continue }
-            for m in text.matches(source.regex, limit: 1_000) {
-                for g in 1..<m.numberOfRanges {
+            let found = source.accept.map { accept in text.matches(source.regex, limit: 1_000) { accept(text, $0) } }
+                ?? text.matches(source.regex, limit: 1_000)
+            for m in found {
+                for g in 1..<m.groups.count {
                     guard let raw = text.group(m, g), !raw.isEmpty else { continue }
                     let candidates = source.rank == 0 && raw.contains(" ") ? raw.split(separator: " ").map(String.init) : [raw]
                     for candidate in candidates {
                         guard let host = Self.normalize(candidate, singleLabel: source.singleLabel,
                                                         generic: source.rank >= 2) else { continue }
-                        out.append(Found(host: host, rank: source.rank, order: (index, m.range(at: g).location)))
+                        out.append(Found(host: host, rank: source.rank, order: (index, m[g]?.lowerBound ?? m.range.lowerBound)))
                     }
                 }
             }

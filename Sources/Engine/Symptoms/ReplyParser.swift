@@ -10,7 +10,7 @@ import Foundation
 struct ReplyParser: Sendable {
     struct Found {
         var reply: Reply
-        /// Where it starts, for ordering across inputs: (input index, UTF-16 offset).
+        /// Where it starts, for ordering across inputs: (input index, UTF-8 byte offset).
         var order: (Int, Int)
     }
 
@@ -22,28 +22,26 @@ struct ReplyParser: Sendable {
         var textPhases: [(phase: SMTPPhase, order: (Int, Int))] = []
     }
 
-    private let candidate: NSRegularExpression?
-    private let leadingEnhanced: NSRegularExpression?
-    private let continuation: NSRegularExpression?
-    private let inReplyTo: NSRegularExpression?
-    private let afterCommand: NSRegularExpression?
-    private let commandFailed: NSRegularExpression?
-    private let clientCommand: NSRegularExpression?
-    private let dsn: NSRegularExpression?
-    private let contextEnhanced: NSRegularExpression?
-    private let jsonCode: NSRegularExpression?
-    private let pythonError: NSRegularExpression?
-    private let pythonTuple: NSRegularExpression?
-    private let jsonMessage: NSRegularExpression?
-    private let textPhases: [(NSRegularExpression, [[UInt8]])]
-    private let textPhasesComplete: Bool
+    private let candidate: RegexPattern
+    private let leadingEnhanced: RegexPattern
+    private let continuation: RegexPattern
+    private let inReplyTo: RegexPattern
+    private let afterCommand: RegexPattern
+    private let commandFailed: RegexPattern
+    private let clientCommand: RegexPattern
+    private let dsn: RegexPattern
+    private let contextEnhanced: RegexPattern
+    private let jsonCode: RegexPattern
+    private let pythonError: RegexPattern
+    private let pythonTuple: RegexPattern
+    private let jsonMessage: RegexPattern
+    private let textPhases: [(RegexPattern, [[UInt8]])]
 
     init() {
-        let notAReply = #"(?![ \t]*(?:misdirected|errors?\b|responses?\b|status\b|codes?\b|repl(?:y|ies)\b|times?\b|ms\b|secs?\b|seconds?\b|bytes?\b|requests?\b|and\b|or\b|to\b|-?[ \t]*\d(?!\.\d)))"#
-        // the pattern starts with the code so the search only stops at digits; the context before the
-        // code is checked in Swift (a look-behind alternation is far slower in ICU)
-        candidate = SymptomRegex.compile(#"(?<![\w.])([245]\d\d)([ -])"# + notAReply)
-        leadingEnhanced = SymptomRegex.compile(#"^[ \t]*([245]\.\d{1,3}\.\d{1,3})(?=[\s,;:.)]|$)"#)
+        // the pattern is the code alone so the search only stops at digits; what may stand before and
+        // after it (once ICU look-arounds) is checked in Swift, see `isCandidate`
+        candidate = SymptomRegex.compile(#"([245]\d\d)([ -])"#)
+        leadingEnhanced = SymptomRegex.compile(#"^[ \t]*([245]\.\d{1,3}\.\d{1,3})(?:[\s,;:.)]|$)"#)
         continuation = SymptomRegex.compile(#"\s+([245]\d\d)[ -](?:[245]\.\d{1,3}\.\d{1,3}\s+)?"#)
         inReplyTo = SymptomRegex.compile(#"\(in reply to ([^)\n]{1,40}?) command\)"#)
         afterCommand = SymptomRegex.compile(
@@ -55,12 +53,11 @@ struct ReplyParser: Sendable {
         dsn = SymptomRegex.compile(#"\bdsn=([245]\.\d{1,3}\.\d{1,3})\b"#)
         contextEnhanced = SymptomRegex.compile(#"\b[45]\d\d[ -]([245]\.\d{1,3}\.\d{1,3})\b"#)
         pythonError = SymptomRegex.compile(#"\bsmtp(data|sender|recipients|helo|connect|authentication)(?:error|refused)\b"#)
-        pythonTuple = SymptomRegex.compile(#"\(([45]\d\d),\s{0,3}b?(['"])((?:(?!\2).){0,1000})\2"#)
+        // a back-reference to the opening quote was `(['"])…\2`; the two quotes are two alternatives
+        pythonTuple = SymptomRegex.compile(#"\(([45]\d\d),\s{0,3}b?(?:'([^'\n]{0,1000})'|"([^"\n]{0,1000})")"#)
         jsonCode = SymptomRegex.compile(#""(?:code|responseCode|replyCode)"\s{0,3}:\s{0,3}"?([45]\d\d)\b"#)
         jsonMessage = SymptomRegex.compile(#""message"\s{0,3}:\s{0,3}"((?:[^"\\\n]|\\.){1,500})""#)
-        var phases: [(NSRegularExpression, [[UInt8]])] = []
-        var phasesComplete = true
-        for (pattern, requires) in [
+        textPhases = [
             (#"\(in reply to ([^)\n]{1,40}?) command\)"#, ["in reply to"]),
             (#"\b(refused to talk to me)\b"#, ["refused to talk"]),
             (#"smtp error from remote mail server after (rcpt to|mail from|end of data|data|initial connection|ehlo|helo|starttls|auth)"#,
@@ -72,22 +69,14 @@ struct ReplyParser: Sendable {
             (#"\b(auth)(?:entication)? (?:command )?failed\b"#, ["auth"]),
             (#"\bsmtp(data|sender|recipients|helo|connect|authentication)(?:error|refused)\b"#, ["smtp"]),
             (#"\bcommand['"]?\s{0,3}:\s{0,3}['"](rcpt to|mail from|data|ehlo|helo|starttls|auth|conn)\b"#, ["command"]),
-        ] {
-            if let regex = SymptomRegex.compile(pattern) {
-                phases.append((regex, requires.map { Array($0.utf8) }))
-            } else {
-                phasesComplete = false
-            }
-        }
-        textPhases = phases
-        textPhasesComplete = phasesComplete
+        ].map { (SymptomRegex.compile($0.0), $0.1.map { Array($0.utf8) }) }
     }
 
-    /// Every regular expression compiled (tests assert this).
-    var isComplete: Bool {
+    /// Patterns RE2 rejects (tests assert there are none); compiles them all.
+    var invalidPatterns: [String] {
         let all = [candidate, leadingEnhanced, continuation, inReplyTo, afterCommand, commandFailed, clientCommand, dsn,
-                   contextEnhanced, jsonCode, jsonMessage, pythonError, pythonTuple]
-        return all.allSatisfy { $0 != nil } && textPhasesComplete
+                   contextEnhanced, jsonCode, jsonMessage, pythonError, pythonTuple] + textPhases.map(\.0)
+        return all.filter { $0.check() != nil }.map(\.source)
     }
 
     func parse(_ text: SymptomText, index: Int) -> Output {
@@ -115,15 +104,14 @@ struct ReplyParser: Sendable {
     }
 
     private func parseReplies(_ text: SymptomText, index: Int, into out: inout Output) {
-        guard let candidate else { return }
         var found: [Candidate] = []
-        var kept = 0
-        for match in text.matches(candidate, limit: 50_000) {
-            guard kept < 2_000, let parsed = makeCandidate(match, in: text) else { continue }
-            kept += 1
+        // at most 2,000 codes that read as replies; the search stops there
+        _ = text.matches(candidate, limit: 2_000, tries: 1_000_000) { match in
+            guard isCandidate(match, in: text), let parsed = makeCandidate(match, in: text) else { return false }
             // two regex hits inside one reply (a flattened continuation) are one reply
-            if let last = found.last, last.line == parsed.line, last.code == parsed.code, last.continues { continue }
+            if let last = found.last, last.line == parsed.line, last.code == parsed.code, last.continues { return true }
             found.append(parsed)
+            return true
         }
         var i = 0
         while i < found.count {
@@ -148,25 +136,51 @@ struct ReplyParser: Sendable {
         }
     }
 
-    private func makeCandidate(_ match: NSTextCheckingResult, in text: SymptomText) -> Candidate? {
-        guard let codeText = text.group(match, 1), let code = Int(codeText), let sep = text.group(match, 2) else {
+    /// Words after a code that make it a count or a quantity, not a reply ("421 errors", "500 ms").
+    private static let notAReplyWords = [
+        "errors", "error", "responses", "response", "status", "codes", "code", "replies", "reply", "times", "time",
+        "ms", "secs", "sec", "seconds", "second", "bytes", "byte", "requests", "request", "and", "or", "to",
+    ]
+
+    /// What once were look-arounds: no word character or dot right before the code, and after it
+    /// neither 'misdirected', nor one of `notAReplyWords`, nor a number (but an enhanced code is fine).
+    private func isCandidate(_ m: RegexMatch, in text: SymptomText) -> Bool {
+        guard let code = m[1] else { return false }
+        if text.isWordScalar(before: code.lowerBound) || text.byte(at: code.lowerBound - 1) == 0x2E { return false }
+        func blank(_ at: Int) -> Bool { text.byte(at: at) == 0x20 || text.byte(at: at) == 0x09 }
+        var at = m.range.upperBound
+        while blank(at) { at += 1 }
+        if text.has("misdirected", at: at) { return false }
+        for word in Self.notAReplyWords where text.has(word, at: at) {
+            if !text.isWordScalar(at: at + word.utf8.count) { return false }
+        }
+        if text.byte(at: at) == 0x2D { at += 1 }
+        while blank(at) { at += 1 }
+        if let digit = text.byte(at: at), SymptomCueTable.isDigit(digit) {
+            let enhanced = text.byte(at: at + 1) == 0x2E && text.byte(at: at + 2).map(SymptomCueTable.isDigit) == true
+            if !enhanced { return false }
+        }
+        return true
+    }
+
+    private func makeCandidate(_ match: RegexMatch, in text: SymptomText) -> Candidate? {
+        guard let codeText = text.group(match, 1), let code = Int(codeText), let sep = text.group(match, 2),
+              let codeRange = match[1] else {
             return nil
         }
-        let codeRange = match.range(at: 1)
-        let line = text.line(ofUTF16: codeRange.location)
-        let lineStartOffset = text.start16(ofLine: line)
-        let nearStart = max(lineStartOffset, codeRange.location - 40)
-        let near = text.text(NSRange(location: nearStart, length: codeRange.location - nearStart))
+        let line = text.line(ofByte: codeRange.lowerBound)
+        let lineStartOffset = text.start(ofLine: line)
+        let nearStart = max(lineStartOffset, codeRange.lowerBound - 40)
+        let near = text.text(nearStart..<codeRange.lowerBound)
         guard let isLineStart = Self.replyContext(near, wholeLine: nearStart == lineStartOffset) else { return nil }
 
         let lineRange = text.range(ofLine: line)
-        let lineEnd = lineRange.location + lineRange.length
-        let restStart = codeRange.location + codeRange.length + 1
+        let lineEnd = lineRange.upperBound
+        let restStart = codeRange.upperBound + 1
         guard restStart <= lineEnd else { return nil }
-        let restLength = min(lineEnd - restStart, 2_000)
-        let rest = text.text(NSRange(location: restStart, length: restLength))
-        let prefixStart = max(lineRange.location, codeRange.location - 300)
-        let prefix = text.text(NSRange(location: prefixStart, length: codeRange.location - prefixStart))
+        let rest = text.text(restStart..<min(lineEnd, restStart + 2_000))
+        let prefixStart = max(lineRange.lowerBound, codeRange.lowerBound - 300)
+        let prefix = text.text(prefixStart..<codeRange.lowerBound)
 
         // the text must start like words, a bracketed tag or an enhanced code, not like a number
         let trimmed = rest.drop { $0 == " " || $0 == "\t" || $0 == "-" }
@@ -189,8 +203,8 @@ struct ReplyParser: Sendable {
             body = String(body[..<range.lowerBound])
         }
         return Candidate(
-            code: code, continues: sep == "-", line: line, location: text.location(ofUTF16: codeRange.location),
-            position: codeRange.location, body: body, prefix: prefix, suffix: suffix, lineStart: isLineStart)
+            code: code, continues: sep == "-", line: line, location: text.location(ofByte: codeRange.lowerBound),
+            position: codeRange.lowerBound, body: body, prefix: prefix, suffix: suffix, lineStart: isLineStart)
     }
 
     private static let lineMarkers: Set<String> = [
@@ -231,11 +245,9 @@ struct ReplyParser: Sendable {
     private func finish(_ c: Candidate, in text: SymptomText) -> Reply {
         var body = c.body
         var enhanced: String?
-        if let leadingEnhanced,
-           let m = leadingEnhanced.firstMatch(in: body, range: NSRange(body.startIndex..., in: body)),
-           let r = Range(m.range(at: 1), in: body), let whole = Range(m.range, in: body) {
-            enhanced = String(body[r])
-            body = String(body[whole.upperBound...])
+        if let (code, after) = Self.leading(leadingEnhanced, in: body) {
+            enhanced = code
+            body = after
         }
         body = joinContinuations(body, code: c.code)
         body = tidy(body)
@@ -245,25 +257,29 @@ struct ReplyParser: Sendable {
     }
 
     private func stripLeadingEnhanced(_ body: String) -> String {
-        guard let leadingEnhanced,
-              let m = leadingEnhanced.firstMatch(in: body, range: NSRange(body.startIndex..., in: body)),
-              let whole = Range(m.range, in: body) else { return body }
-        return String(body[whole.upperBound...])
+        Self.leading(leadingEnhanced, in: body)?.rest ?? body
+    }
+
+    /// A leading enhanced code and the text after it (the character that ends the code stays).
+    private static func leading(_ regex: RegexPattern, in body: String) -> (code: String, rest: String)? {
+        guard let m = regex.firstMatch(in: body), let code = m.text(1, in: body), let end = m[1] else { return nil }
+        let utf8 = body.utf8
+        return (String(code), String(body[utf8.index(utf8.startIndex, offsetBy: end.upperBound)...]))
     }
 
     /// Removes the `421-4.7.0 ` markers that Postfix and Exim leave inside a flattened multi-line reply.
     private func joinContinuations(_ body: String, code: Int) -> String {
-        guard let continuation else { return body }
-        let ns = body as NSString
         var pieces: [String] = []
-        var last = 0
-        for m in continuation.matches(in: body, range: NSRange(location: 0, length: ns.length)) {
-            guard Int(ns.substring(with: m.range(at: 1))) == code else { continue }
-            pieces.append(ns.substring(with: NSRange(location: last, length: m.range.location - last)))
-            last = m.range.location + m.range.length
+        let utf8 = body.utf8
+        var last = utf8.startIndex
+        for m in continuation.matches(in: body) {
+            guard m.text(1, in: body).flatMap({ Int($0) }) == code else { continue }
+            let start = utf8.index(utf8.startIndex, offsetBy: m.range.lowerBound)
+            pieces.append(String(body[last..<start]))
+            last = utf8.index(utf8.startIndex, offsetBy: m.range.upperBound)
         }
         guard !pieces.isEmpty else { return body }
-        pieces.append(ns.substring(from: last))
+        pieces.append(String(body[last...]))
         return pieces.joined(separator: " ")
     }
 
@@ -280,16 +296,16 @@ struct ReplyParser: Sendable {
     // MARK: phases
 
     private func phase(of c: Candidate, text body: String, in text: SymptomText) -> SMTPPhase? {
-        if let inReplyTo, let m = firstMatch(inReplyTo, in: c.suffix), let command = group(m, 1, in: c.suffix) {
+        if let m = inReplyTo.firstMatch(in: c.suffix), let command = group(m, 1, in: c.suffix) {
             if let phase = Self.phase(named: command) { return phase }
         }
         let prefix = c.prefix.lowercased()
         if prefix.contains("refused to talk to me") { return .connect }
-        if let afterCommand, let m = lastMatch(afterCommand, in: prefix), let command = group(m, 1, in: prefix),
+        if let m = lastMatch(afterCommand, in: prefix), let command = group(m, 1, in: prefix),
            let phase = Self.phase(named: command) {
             return phase
         }
-        if let commandFailed, let m = lastMatch(commandFailed, in: prefix) {
+        if let m = lastMatch(commandFailed, in: prefix) {
             if let command = group(m, 1, in: prefix) {
                 if let phase = Self.phase(named: command) { return phase }
             } else {
@@ -297,7 +313,7 @@ struct ReplyParser: Sendable {
             }
         }
         if prefix.contains("banner") || prefix.contains("greeting") { return .connect }
-        if let pythonError, let m = lastMatch(pythonError, in: prefix), let kind = group(m, 1, in: prefix),
+        if let m = lastMatch(pythonError, in: prefix), let kind = group(m, 1, in: prefix),
            let phase = Self.phase(named: kind) {
             return phase
         }
@@ -307,7 +323,7 @@ struct ReplyParser: Sendable {
         var line = c.line - 1
         while line >= max(1, c.line - 3) {
             let previous = text.lineText(line, limit: 300)
-            if let clientCommand, let m = firstMatch(clientCommand, in: previous),
+            if let m = clientCommand.firstMatch(in: previous),
                let command = group(m, 1, in: previous), let phase = Self.phase(named: command) {
                 return phase
             }
@@ -340,11 +356,11 @@ struct ReplyParser: Sendable {
     private func parseTextPhases(_ text: SymptomText, index: Int, into out: inout Output) {
         for (regex, requires) in textPhases where requires.contains(where: { text.contains($0) }) {
             for m in text.matches(regex, limit: 200) {
-                for g in 1..<m.numberOfRanges {
+                for g in 1..<m.groups.count {
                     guard let name = text.group(m, g), !name.isEmpty, let phase = Self.phase(named: name) else {
                         continue
                     }
-                    out.textPhases.append((phase, (index, m.range.location)))
+                    out.textPhases.append((phase, (index, m.range.lowerBound)))
                     break
                 }
             }
@@ -354,10 +370,10 @@ struct ReplyParser: Sendable {
     // MARK: enhanced codes and JSON errors
 
     private func parseEnhanced(_ text: SymptomText, index: Int, into out: inout Output) {
-        for regex in [text.contains(Array("dsn=".utf8)) ? dsn : nil, contextEnhanced].compactMap({ $0 }) {
+        for regex in text.contains(Array("dsn=".utf8)) ? [dsn, contextEnhanced] : [contextEnhanced] {
             for m in text.matches(regex, limit: 500) {
                 guard let code = text.group(m, 1) else { continue }
-                out.enhanced.append((code, (index, m.range(at: 1).location)))
+                out.enhanced.append((code, (index, m[1]?.lowerBound ?? m.range.lowerBound)))
             }
         }
         for found in out.replies {
@@ -367,19 +383,19 @@ struct ReplyParser: Sendable {
 
     /// `{"message":"…","code":421}` from a client library: a reply the library turned into JSON.
     private func parseJSON(_ text: SymptomText, index: Int, into out: inout Output) {
-        guard let jsonCode, text.contains(Array("code\"".utf8)) else { return }
+        guard text.contains(Array("code\"".utf8)) else { return }
         for m in text.matches(jsonCode, limit: 200) {
             guard let codeText = text.group(m, 1), let code = Int(codeText) else { continue }
-            let line = text.line(ofUTF16: m.range.location)
+            let line = text.line(ofByte: m.range.lowerBound)
             if out.replies.contains(where: { $0.reply.location?.line == line && $0.reply.code == code }) { continue }
             let lineText = text.lineText(line, limit: 8_000)
             var message = ""
-            if let jsonMessage, let mm = firstMatch(jsonMessage, in: lineText), let body = group(mm, 1, in: lineText) {
+            if let mm = jsonMessage.firstMatch(in: lineText), let body = group(mm, 1, in: lineText) {
                 message = body.replacingOccurrences(of: "\\n", with: " ").replacingOccurrences(of: "\\\"", with: "\"")
             }
             let reply = Reply(code: code, enhanced: nil, text: tidy(message), phase: nil,
-                              location: text.location(ofUTF16: m.range(at: 1).location))
-            out.replies.append(Found(reply: reply, order: (index, m.range.location)))
+                              location: text.location(ofByte: m[1]?.lowerBound ?? m.range.lowerBound))
+            out.replies.append(Found(reply: reply, order: (index, m.range.lowerBound)))
         }
         out.replies.sort { $0.order < $1.order }
     }
@@ -387,53 +403,43 @@ struct ReplyParser: Sendable {
     /// `SMTPDataError: (421, b'4.7.0 Try again later')`: Python's smtplib shows a reply as a tuple, with a
     /// multi-line reply's lines joined by `\n` and their code prefixes removed.
     private func parseTuples(_ text: SymptomText, index: Int, into out: inout Output) {
-        guard let pythonTuple, text.contains(Array("(4".utf8)) || text.contains(Array("(5".utf8)) else { return }
+        guard text.contains(Array("(4".utf8)) || text.contains(Array("(5".utf8)) else { return }
         for m in text.matches(pythonTuple, limit: 200) {
-            guard let codeText = text.group(m, 1), let code = Int(codeText), let raw = text.group(m, 3) else {
+            guard let codeText = text.group(m, 1), let code = Int(codeText), let raw = text.group(m, 2) ?? text.group(m, 3) else {
                 continue
             }
-            let line = text.line(ofUTF16: m.range.location)
+            let line = text.line(ofByte: m.range.lowerBound)
             if out.replies.contains(where: { $0.reply.location?.line == line && $0.reply.code == code }) { continue }
-            let lineStart = text.start16(ofLine: line)
-            let prefix = text.text(NSRange(location: lineStart, length: m.range.location - lineStart))
+            let prefix = text.text(text.start(ofLine: line)..<m.range.lowerBound)
             let parts = raw.components(separatedBy: "\\n")
             var enhanced: String?
             var pieces: [String] = []
             for part in parts {
                 var piece = part
-                if let leadingEnhanced,
-                   let e = leadingEnhanced.firstMatch(in: piece, range: NSRange(piece.startIndex..., in: piece)),
-                   let r = Range(e.range(at: 1), in: piece), let whole = Range(e.range, in: piece) {
-                    if enhanced == nil { enhanced = String(piece[r]) }
-                    piece = String(piece[whole.upperBound...])
+                if let (code, rest) = Self.leading(leadingEnhanced, in: piece) {
+                    if enhanced == nil { enhanced = code }
+                    piece = rest
                 }
                 pieces.append(piece)
             }
             var reply = Reply(code: code, enhanced: enhanced, text: tidy(pieces.joined(separator: " ")),
-                              location: text.location(ofUTF16: m.range(at: 1).location))
-            if let pythonError, let e = lastMatch(pythonError, in: prefix.lowercased()),
+                              location: text.location(ofByte: m[1]?.lowerBound ?? m.range.lowerBound))
+            if let e = lastMatch(pythonError, in: prefix.lowercased()),
                let kind = group(e, 1, in: prefix.lowercased()) {
                 reply.phase = Self.phase(named: kind)
             }
-            out.replies.append(Found(reply: reply, order: (index, m.range.location)))
+            out.replies.append(Found(reply: reply, order: (index, m.range.lowerBound)))
         }
         out.replies.sort { $0.order < $1.order }
     }
 
     // MARK: helpers
 
-    private func firstMatch(_ regex: NSRegularExpression, in s: String) -> NSTextCheckingResult? {
-        regex.firstMatch(in: s, range: NSRange(s.startIndex..., in: s))
+    private func lastMatch(_ regex: RegexPattern, in s: String) -> RegexMatch? {
+        regex.matches(in: s).last
     }
 
-    private func lastMatch(_ regex: NSRegularExpression, in s: String) -> NSTextCheckingResult? {
-        regex.matches(in: s, range: NSRange(s.startIndex..., in: s)).last
-    }
-
-    private func group(_ m: NSTextCheckingResult, _ i: Int, in s: String) -> String? {
-        guard i < m.numberOfRanges, m.range(at: i).location != NSNotFound, let r = Range(m.range(at: i), in: s) else {
-            return nil
-        }
-        return String(s[r])
+    private func group(_ m: RegexMatch, _ i: Int, in s: String) -> String? {
+        m.text(i, in: s).map(String.init)
     }
 }

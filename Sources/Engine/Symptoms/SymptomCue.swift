@@ -6,11 +6,15 @@ import Foundation
 /// Weights are points added to a protocol's score, counted once per text however often the cue
 /// occurs: repetition in a long log says little more than one occurrence.
 struct SymptomCue: Sendable {
+    /// Whether a match counts, given the text around it.
+    typealias Accept = @Sendable (SymptomText, RegexMatch) -> Bool
+
     enum Matcher: Sendable {
         /// Lowercase bytes searched in the lowercased text; `word` requires non-word bytes around the hit.
         case phrase([UInt8], word: Bool)
         /// A regular expression; skipped unless the lowercased text contains one of `requires`.
-        case pattern(NSRegularExpression, requires: [[UInt8]])
+        /// `accept` checks the text around a match where the pattern once had a look-around.
+        case pattern(RegexPattern, requires: [[UInt8]], accept: Accept?)
         /// A word followed on the same line, within `within` bytes, by one of `then` (all lowercase).
         /// Done with byte search rather than a lazy regex gap, which is quadratic on a long line.
         case near([UInt8], then: [[UInt8]], within: Int)
@@ -54,10 +58,10 @@ struct SymptomCueHit {
     var input = 0
 }
 
-/// Builds cues; a pattern that does not compile is collected, never a crash (tests assert none are).
+/// Builds cues; patterns compile on first use, and one that does not compile matches nothing
+/// (tests assert none are invalid).
 struct SymptomCueBuilder {
     private(set) var cues: [SymptomCue] = []
-    private(set) var invalidPatterns: [String] = []
 
     /// A case-insensitive phrase.
     mutating func phrase(
@@ -102,25 +106,21 @@ struct SymptomCueBuilder {
         _ source: String, requires: [String] = [], caseSensitive: Bool = false,
         http: Double = 0, smtp: Double = 0, ftp: Double = 0,
         kind: String = "phrase", _ detail: String, corroborating: Bool = false,
-        stack: String? = nil, provider: String? = nil, signature: String? = nil, intermittent: Bool? = nil
+        stack: String? = nil, provider: String? = nil, signature: String? = nil, intermittent: Bool? = nil,
+        accept: SymptomCue.Accept? = nil
     ) {
-        guard let regex = SymptomRegex.compile(source, caseSensitive: caseSensitive) else {
-            invalidPatterns.append(source)
-            return
-        }
+        let regex = SymptomRegex.compile(source, caseSensitive: caseSensitive)
         cues.append(SymptomCue(
-            id: source, matcher: .pattern(regex, requires: requires.map { Array($0.utf8) }), http: http, smtp: smtp,
+            id: source, matcher: .pattern(regex, requires: requires.map { Array($0.utf8) }, accept: accept), http: http, smtp: smtp,
             ftp: ftp, kind: kind, detail: detail, corroborating: corroborating, stack: stack, provider: provider,
             signature: signature, intermittent: intermittent))
     }
 }
 
 enum SymptomRegex {
-    /// Compiles a constant pattern; `(?m)` so that `^` and `$` work per line.
-    static func compile(_ source: String, caseSensitive: Bool = false) -> NSRegularExpression? {
-        var options: NSRegularExpression.Options = [.anchorsMatchLines]
-        if !caseSensitive { options.insert(.caseInsensitive) }
-        return try? NSRegularExpression(pattern: source, options: options)
+    /// A constant pattern, compiled on first use; multi-line so that `^` and `$` work per line.
+    static func compile(_ source: String, caseSensitive: Bool = false) -> RegexPattern {
+        RegexPattern(source, options: caseSensitive ? [.multiline] : [.multiline, .caseInsensitive])
     }
 }
 
@@ -131,12 +131,13 @@ extension SymptomText {
         case .phrase(let bytes, let word):
             guard let at = find(bytes, word: word) else { return nil }
             return SymptomCueHit(cue: cue, text: text(bytes: at..<(at + bytes.count)), location: location(ofByte: at))
-        case .pattern(let regex, let requires):
+        case .pattern(let regex, let requires, let accept):
             if !requires.isEmpty, !requires.contains(where: { contains($0) }) { return nil }
-            guard let match = firstMatch(regex) else { return nil }
-            var range = match.range
-            range.length = min(range.length, 300)
-            return SymptomCueHit(cue: cue, text: text(range), location: location(ofUTF16: match.range.location))
+            let found = accept.map { accept in firstMatch(regex) { accept(self, $0) } } ?? firstMatch(regex)
+            guard let match = found else { return nil }
+            let range = match.range
+            return SymptomCueHit(cue: cue, text: text(range.lowerBound..<min(range.upperBound, range.lowerBound + 300)),
+                                 location: location(ofByte: range.lowerBound))
         case .near(let word, let then, let within):
             guard let (start, end) = firstNear(word, then: then, within: within) else { return nil }
             return SymptomCueHit(cue: cue, text: text(bytes: start..<end), location: location(ofByte: start))

@@ -13,7 +13,14 @@
 struct SymptomCueTable: Sendable {
     let protocolCues: [SymptomCue]
     let intermittencyCues: [SymptomCue]
-    let invalidPatterns: [String]
+
+    /// Patterns RE2 rejects; compiles them all, so only tests ask.
+    var invalidPatterns: [String] {
+        (protocolCues + intermittencyCues).compactMap { cue in
+            if case .pattern(let regex, _, _) = cue.matcher, regex.check() != nil { return regex.source }
+            return nil
+        }
+    }
 
     init() {
         var b = SymptomCueBuilder()
@@ -28,7 +35,34 @@ struct SymptomCueTable: Sendable {
         Self.addIntermittency(&i)
         self.protocolCues = protocolCues
         self.intermittencyCues = i.cues
-        self.invalidPatterns = b.invalidPatterns + i.invalidPatterns
+    }
+
+    // MARK: look-around, in Swift
+
+    /// What ICU's `(?<=port\s|port\s\s|[a-z\]]:)` said before a port number.
+    @Sendable static func afterPort(_ t: SymptomText, _ m: RegexMatch) -> Bool {
+        let start = m.range.lowerBound
+        func space(_ i: Int) -> Bool { t.byte(at: i).map { [0x20, 0x09, 0x0A, 0x0D, 0x0C, 0x0B].contains($0) } ?? false }
+        if space(start - 1), t.has("port", before: start - 1) { return true }
+        if space(start - 1), space(start - 2), t.has("port", before: start - 2) { return true }
+        guard t.byte(at: start - 1) == 0x3A, let b = t.byte(at: start - 2) else { return false }
+        return (b >= 0x61 && b <= 0x7A) || b == 0x5D
+    }
+
+    static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+
+    /// Whether the scalar before `offset` is a word character or one of `others` (ASCII).
+    static func touches(_ t: SymptomText, before offset: Int, _ others: String) -> Bool {
+        if t.isWordScalar(before: offset) { return true }
+        guard let b = t.byte(at: offset - 1) else { return false }
+        return others.utf8.contains(b)
+    }
+
+    /// Whether the scalar at `offset` is a word character or one of `others` (ASCII).
+    static func touches(_ t: SymptomText, at offset: Int, _ others: String) -> Bool {
+        if t.isWordScalar(at: offset) { return true }
+        guard let b = t.byte(at: offset) else { return false }
+        return others.utf8.contains(b)
     }
 
     // MARK: HTTP
@@ -82,7 +116,9 @@ struct SymptomCueTable: Sendable {
         b.phrase("does not match the server name indication", http: 4, kind: "body", "HTTP: Apache 421 page wording",
                  stack: "apache", signature: "apache-421-page")
         b.phrase("alpn", word: true, http: 3, "HTTP: TLS ALPN protocol negotiation")
-        b.pattern(#"(?<![<\/\w.-])h2c?(?![\w>.-])"#, requires: ["h2"], http: 1.5, "HTTP/2 ALPN id h2")
+        b.pattern(#"h2c?"#, requires: ["h2"], http: 1.5, "HTTP/2 ALPN id h2",
+                  accept: { t, m in !Self.touches(t, before: m.range.lowerBound, "</.-")
+                      && !Self.touches(t, at: m.range.upperBound, ">.-") })
         b.pattern(#"\bhttp(?:/|\s)?[23](?:\.0)?\b"#, requires: ["http"], http: 3, "HTTP/2 or HTTP/3 named")
         b.pattern(#"\bquic\b|\bh3="#, requires: ["quic", "h3="], http: 2, "HTTP/3 (QUIC, Alt-Svc h3)")
         b.near("curl", then: ["http://", "https://"], http: 3.5, kind: "command",
@@ -120,11 +156,11 @@ struct SymptomCueTable: Sendable {
                              "strict-transport-security:", "x-forwarded-", "content-security-policy:", "access-control-",
                              "vary:", "etag:", "x-cache:", "x-request-id:"],
                   http: 3, kind: "header", "HTTP response header")
-        b.pattern(#"\b(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|CONNECT|PROPFIND)\s+\S{1,2048}\s+HTTP/[0-9.]{1,3}"#,
+        b.pattern(#"\b(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|CONNECT|PROPFIND)\s+\S+\s+HTTP/[0-9.]{1,3}"#,
                   requires: ["http/"], caseSensitive: true, http: 4, kind: "request-line", "HTTP request line")
-        b.pattern(#""(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|CONNECT|PROPFIND)\s+\S{1,2048}\s+HTTP/[0-9.]{1,3}"\s+\d{3}\b"#,
+        b.pattern(#""(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|CONNECT|PROPFIND)\s+\S+\s+HTTP/[0-9.]{1,3}"\s+\d{3}\b"#,
                   requires: ["http/"], caseSensitive: true, http: 2, kind: "log-line", "HTTP access log line")
-        b.pattern(#""(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|CONNECT|PROPFIND)\s+\S{1,2048}\s+HTTP/[0-9.]{1,3}"\s+421\b"#,
+        b.pattern(#""(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|CONNECT|PROPFIND)\s+\S+\s+HTTP/[0-9.]{1,3}"\s+421\b"#,
                   requires: ["http/"], caseSensitive: true, http: 3, kind: "log-line", "HTTP access log line with 421")
         b.pattern(#""method"\s{0,3}:\s{0,3}"(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|CONNECT)""#, requires: ["method"],
                   http: 3, kind: "log-field", "HTTP method in a JSON log")
@@ -146,7 +182,10 @@ struct SymptomCueTable: Sendable {
                   kind: "status-code", "HTTP: '421' called an HTTP status")
         b.pattern(#"\bhttp (?:response|status)(?: code)?\b|request failed with status code"#,
                   requires: ["http", "request failed"], http: 4, "HTTP: HTTP response/status code wording")
-        b.pattern(#"\bhttps?\b(?!://|/\d)"#, requires: ["http"], http: 2, "HTTP named")
+        b.pattern(#"\bhttps?\b"#, requires: ["http"], http: 2, "HTTP named", accept: { t, m in
+            let end = m.range.upperBound
+            return !t.has("://", at: end) && !(t.has("/", at: end) && t.byte(at: end + 1).map(Self.isDigit) == true)
+        })
         b.phrase("bad request", http: 2.5, "HTTP 400 Bad Request")
         b.phrase("bad gateway", http: 3, "HTTP 502 Bad Gateway")
         b.pattern(#"\b(?:400|401|403|404|405|408|429)\s{0,3}(?:error|错误|bad request|forbidden|not found|unauthorized|too many requests)|(?:error|status|returned|returns|返回|报错|错误)\s{0,3}:?\s{0,3}["']?(?:400|401|403|404|405|408|429)\b"#,
@@ -163,19 +202,24 @@ struct SymptomCueTable: Sendable {
         b.pattern(#"\bproxy\b"#, requires: ["proxy"], http: 1, "HTTP: proxy", corroborating: true)
         b.pattern(#"\b(?:rest )?apis?\b"#, requires: ["api"], http: 1.5, "HTTP: API")
         b.pattern(#"\bupstream\b"#, requires: ["upstream"], http: 1, "HTTP: upstream (proxy wording)", corroborating: true)
-        b.pattern(#"(?<=port\s|port\s\s|[a-z\]]:)(?:443|80|8443|8080)\b"#, requires: ["443", "80"], http: 2, kind: "port",
-                  "HTTP port")
+        b.pattern(#"(?:443|80|8443|8080)\b"#, requires: ["443", "80"], http: 2, kind: "port",
+                  "HTTP port", accept: Self.afterPort)
     }
 
     private static func addWebStacks(_ b: inout SymptomCueBuilder) {
         b.phrase("nginx", http: 1.5, "HTTP: nginx named", stack: "nginx")
-        b.pattern(#"\bapache\b(?![ .]?(?:commons|james|camel|kafka|spark|mina|ftpserver))"#, requires: ["apache"],
-                  http: 1.5, "HTTP: Apache named", stack: "apache")
+        b.pattern(#"\bapache\b"#, requires: ["apache"],
+                  http: 1.5, "HTTP: Apache named", stack: "apache", accept: { t, m in
+            var at = m.range.upperBound
+            if t.byte(at: at) == 0x20 || t.byte(at: at) == 0x2E { at += 1 }
+            return !["commons", "james", "camel", "kafka", "spark", "mina", "ftpserver"].contains { t.has($0, at: at) }
+        })
         b.phrase("apachectl", http: 2, "HTTP: apachectl", stack: "apache")
         b.phrase("traefik", http: 2, "HTTP: Traefik named", stack: "traefik")
         b.pattern(#"\bcaddy"#, requires: ["caddy"], http: 2, "HTTP: Caddy named", stack: "caddy")
         b.pattern(#"\benvoy"#, requires: ["envoy"], http: 2, "HTTP: Envoy named", stack: "envoy")
-        b.pattern(#"(?<!hong )\bkong\b"#, requires: ["kong"], http: 2, "HTTP: Kong gateway named", stack: "kong")
+        b.pattern(#"\bkong\b"#, requires: ["kong"], http: 2, "HTTP: Kong gateway named", stack: "kong",
+                  accept: { t, m in !t.has("hong ", before: m.range.lowerBound) })
         b.phrase("haproxy", http: 2, "HTTP: HAProxy named", stack: "haproxy")
         b.pattern(#"\b(?:open)?litespeed\b|\blsws\b"#, requires: ["litespeed", "lsws"], http: 2, "HTTP: LiteSpeed named",
                   stack: "litespeed")
@@ -236,8 +280,9 @@ struct SymptomCueTable: Sendable {
     private static func addSMTP(_ b: inout SymptomCueBuilder) {
         b.pattern(#"\b421[ -][245]\.\d{1,3}\.\d{1,3}\b"#, requires: ["421"], smtp: 7, kind: "enhanced-code",
                   "SMTP reply 421 with an RFC 3463 enhanced status code")
-        b.pattern(#"\b(?!421)[45]\d\d[ -][245]\.\d{1,3}\.\d{1,3}\b"#, smtp: 4, kind: "enhanced-code",
-                  "SMTP reply with an RFC 3463 enhanced status code")
+        b.pattern(#"\b[45]\d\d[ -][245]\.\d{1,3}\.\d{1,3}\b"#, smtp: 4, kind: "enhanced-code",
+                  "SMTP reply with an RFC 3463 enhanced status code",
+                  accept: { t, m in !t.has("421", at: m.range.lowerBound) })
         b.pattern(#"\bdsn=[245]\.\d"#, requires: ["dsn="], smtp: 6, kind: "log-field", "SMTP: mail log delivery status (dsn=)")
         b.pattern(#"\(in reply to [^)\n]{1,40}command\)"#, requires: ["in reply to"], smtp: 6, kind: "log-line",
                   "SMTP: mail log names the SMTP command the reply answered")
@@ -272,8 +317,16 @@ struct SymptomCueTable: Sendable {
                   "SMTP: mail log address field")
         b.pattern(#"\bdelays=[\d./]{3,40}"#, requires: ["delays="], smtp: 4, kind: "log-field",
                   "SMTP: Postfix delays field", stack: "postfix")
-        b.pattern(#"(?<![\w.-])mx\d{0,3}[.-]\w|\.mx\d{0,3}\.|\bmx\s{1,2}(?:records?|hosts?|servers?|entr(?:y|ies))\b"#,
-                  requires: ["mx"], smtp: 2.5, "SMTP: MX host or record")
+        b.pattern(#"mx\d{0,3}[.-]\w|\.mx\d{0,3}\.|\bmx\s{1,2}(?:records?|hosts?|servers?|entr(?:y|ies))\b"#,
+                  requires: ["mx"], smtp: 2.5, "SMTP: MX host or record", accept: { t, m in
+            // the first alternative (mx1.example) must not continue a word, a name or a dotted path
+            let start = m.range.lowerBound
+            guard t.has("mx", at: start) else { return true }
+            var end = start + 2
+            while t.byte(at: end).map(Self.isDigit) == true { end += 1 }
+            guard t.byte(at: end) == 0x2E || t.byte(at: end) == 0x2D else { return true }
+            return !Self.touches(t, before: start, ".-")
+        })
         b.pattern(#"\[TSS?\d{2}\]"#, requires: ["[ts"], caseSensitive: true, smtp: 5, kind: "provider-tag",
                   "SMTP: Yahoo deferral tag", provider: "yahoo")
         b.pattern(#"\bRP-00\d\b|\bPR\(ct\d\)"#, requires: ["rp-00", "pr(ct"], caseSensitive: true, smtp: 5,
@@ -287,8 +340,9 @@ struct SymptomCueTable: Sendable {
         b.pattern(#"\bmail\s?servers?\b|\bmta\b|\bmail transfer agent\b|\bmail relay\b|\bmail log\b|\bmaillog\b"#,
                   requires: ["mail", "mta"], smtp: 3, "SMTP: mail server wording")
         b.phrase("postmaster", smtp: 3, "SMTP: postmaster")
-        b.pattern(#"(?<=[\w.+-])@[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}\.[a-z]{2,24}\b"#, requires: ["@"],
-                  smtp: 1.5, kind: "address", "SMTP: email address")
+        b.pattern(#"@[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}\.[a-z]{2,24}\b"#, requires: ["@"],
+                  smtp: 1.5, kind: "address", "SMTP: email address",
+                  accept: { t, m in Self.touches(t, before: m.range.lowerBound, ".+-") })
         b.pattern(#"e-?mail"#, requires: ["mail"], smtp: 2, "SMTP: email wording")
         b.pattern(#"\bmails?\b"#, requires: ["mail"], smtp: 1.5, "SMTP: mail wording")
         b.pattern(#"邮件|邮箱|发信|收件人"#, requires: ["\u{90ae}", "\u{53d1}", "\u{6536}"], smtp: 3, "SMTP: mail wording")
@@ -310,8 +364,11 @@ struct SymptomCueTable: Sendable {
         b.phrase("too many sessions opened", smtp: 4, "SMTP: Comcast session limit", provider: "comcast")
         b.pattern(#"\breverse dns\b|\bptr record\b|\brdns\b|\breverse dns entry\b"#, requires: ["dns", "ptr"], smtp: 2,
                   "SMTP: reverse DNS of the sending IP")
-        b.pattern(#"\b(?:spf|dkim|dmarc|arc)\b(?=\s|$|[,.:;)])"#, requires: ["spf", "dkim", "dmarc", "arc"], smtp: 4,
-                  "SMTP: sender authentication (SPF/DKIM/DMARC)")
+        b.pattern(#"\b(?:spf|dkim|dmarc|arc)\b"#, requires: ["spf", "dkim", "dmarc", "arc"], smtp: 4,
+                  "SMTP: sender authentication (SPF/DKIM/DMARC)", accept: { t, m in
+            guard let b = t.byte(at: m.range.upperBound) else { return true }
+            return [0x20, 0x09, 0x0A, 0x0D, 0x0C, 0x0B].contains(b) || ",.:;)".utf8.contains(b)
+        })
         b.pattern(#"\bspam\b|\bunsolicited\b"#, requires: ["spam", "unsolicited"], smtp: 2, "SMTP: spam wording")
         b.pattern(#"\bbounce[sd]?\b|mailer-daemon|\bundeliverable\b|delivery status notification|\bnon-delivery\b"#,
                   requires: ["bounce", "mailer-daemon", "undeliverable", "delivery"], smtp: 3,
@@ -333,8 +390,8 @@ struct SymptomCueTable: Sendable {
                   requires: ["received:", "return-path:", "dkim-signature:", "x-mailer:", "delivered-to:",
                              "x-original-to:", "authentication-results:"],
                   smtp: 3, kind: "header", "SMTP: email header")
-        b.pattern(#"(?<=port\s|port\s\s|[a-z\]]:)(?:25|465|587|2525)\b"#, requires: ["25", "465", "587"], smtp: 3,
-                  kind: "port", "SMTP port")
+        b.pattern(#"(?:25|465|587|2525)\b"#, requires: ["25", "465", "587"], smtp: 3,
+                  kind: "port", "SMTP port", accept: Self.afterPort)
         b.phrase("greeting", smtp: 1.5, "SMTP: greeting", corroborating: true)
     }
 
@@ -375,7 +432,10 @@ struct SymptomCueTable: Sendable {
     private static func addFTP(_ b: inout SymptomCueBuilder) {
         b.phrase("closing control connection", ftp: 7, "FTP: RFC 959 421 wording 'closing control connection'")
         b.phrase("control connection", ftp: 4, "FTP control connection")
-        b.pattern(#"(?<![a-z0-9])(?:vs|pro|pure-?|wu-?|l|nc|s)?ftp"#, requires: ["ftp"], ftp: 5, "FTP named")
+        b.pattern(#"(?:vs|pro|pure-?|wu-?|l|nc|s)?ftp"#, requires: ["ftp"], ftp: 5, "FTP named", accept: { t, m in
+            guard let b = t.byte(at: m.range.lowerBound - 1) else { return true }
+            return !(Self.isDigit(b) || (b >= 0x61 && b <= 0x7A))
+        })
         b.pattern(#"\b(?:s?ftps?|ftpes)://"#, requires: ["ftp"], ftp: 4, kind: "url", "FTP URL")
         b.pattern(#"ftp(?:temp|perm)?error|ftpclient|ftpcontext"#, requires: ["ftp"], ftp: 3, kind: "log-line",
                   "FTP client library error")
@@ -385,7 +445,7 @@ struct SymptomCueTable: Sendable {
         b.pattern(#"\b(?:PASV|EPSV|PBSZ|MLSD|NLST|EPRT)\b"#, requires: ["pasv", "epsv", "pbsz", "mlsd", "nlst", "eprt"],
                   caseSensitive: true, ftp: 4, kind: "command", "FTP transfer command")
         b.pattern(#"\bpassive mode\b|\bentering passive\b"#, requires: ["passive"], ftp: 3, "FTP passive mode")
-        b.pattern(#"^[ \t]*(?:Command:|>|-->|C:)?[ \t]*(?:USER|PASS|LIST|RETR|STOR|CWD|PWD|FEAT|SYST|TYPE [AI]|MKD|RMD|DELE|REST|ABOR|APPE)(?:[ \t]|$)"#,
+        b.pattern(#"^[ \t]*(?:Command:|>|-->|C:)?[ \t]*(?:USER|PASS|LIST|RETR|STOR|CWD|PWD|FEAT|SYST|TYPE [AI]|MKD|RMD|DELE|REST|ABOR|APPE)(?:[ \t\r]|$)"#,
                   requires: ["user", "pass", "list", "retr", "stor", "cwd", "pwd", "feat", "syst", "type", "mkd", "rmd",
                              "dele", "rest", "abor", "appe"],
                   caseSensitive: true, ftp: 3, kind: "command", "FTP command line")
@@ -419,7 +479,7 @@ struct SymptomCueTable: Sendable {
         b.pattern(#"\b(?:TimeoutNoTransfer|TimeoutLogin|TimeoutIdle|MaxClientsPerHost|MaxInstances)\b"#,
                   requires: ["timeout", "maxclients", "maxinstances"], caseSensitive: true, ftp: 4, kind: "config",
                   "FTP: ProFTPD setting", stack: "proftpd")
-        b.pattern(#"(?<=port\s|port\s\s|[a-z\]]:)(?:21|990)\b"#, requires: ["21", "990"], ftp: 3, kind: "port", "FTP port")
+        b.pattern(#"(?:21|990)\b"#, requires: ["21", "990"], ftp: 3, kind: "port", "FTP port", accept: Self.afterPort)
         b.phrase("file transfer", ftp: 2, "FTP: file transfer wording")
         b.pattern(#"\b(?:change|home|working) directory\b|\bchroot\b"#, requires: ["directory", "chroot"], ftp: 2,
                   "FTP: directory wording (FTP server replies)")
@@ -428,8 +488,12 @@ struct SymptomCueTable: Sendable {
     // MARK: shared
 
     private static func addShared(_ b: inout SymptomCueBuilder) {
-        b.pattern(#"^[ \t]*(?:[SC]:[ \t]*)?421[ -](?![ \t]*misdirected)"#, requires: ["421"], smtp: 1, ftp: 1,
-                  kind: "reply-line", "SMTP or FTP: a line starts with the reply code 421")
+        b.pattern(#"^[ \t]*(?:[SC]:[ \t]*)?421[ -]"#, requires: ["421"], smtp: 1, ftp: 1,
+                  kind: "reply-line", "SMTP or FTP: a line starts with the reply code 421", accept: { t, m in
+            var at = m.range.upperBound
+            while t.byte(at: at) == 0x20 || t.byte(at: at) == 0x09 { at += 1 }
+            return !t.has("misdirected", at: at)
+        })
         b.phrase("service not available", smtp: 1, ftp: 1, "SMTP or FTP: RFC 421 wording 'Service not available'")
         b.pattern(#"\btry (?:again )?later\b"#, requires: ["later"], smtp: 1, ftp: 0.5,
                   "SMTP or FTP: 'try again later'", corroborating: true)
@@ -471,11 +535,24 @@ struct SymptomCueTable: Sendable {
                   requires: ["retr", "second attempt", "delay"], kind: "intermittency", yes, intermittent: true)
         b.pattern(#"有时|偶尔|偶发|时不时|时好时坏|一段时间后"#, requires: ["\u{6709}", "\u{5076}", "\u{65f6}", "\u{4e00}"],
                   kind: "intermittency", yes, intermittent: true)
-        b.pattern(#"(?<!not )(?<!not on )(?<!not for )(?<!not in )(?<!not with )(?<!n't )\b(?:all|every) (?:requests?|connections?|pages?|sites?|domains?|times?)\b|(?<!not )(?<!not on )\bevery time\b|(?<!not )\beach time\b"#,
-                  requires: ["all ", "every ", "each time"], kind: "intermittency", no, intermittent: false)
-        b.pattern(#"(?<!not )(?<!n't )\balways\b|\bconsistently\b|\bconstantly\b|\ball the time\b|\bevery single\b"#,
+        b.pattern(#"\b(?:all|every) (?:requests?|connections?|pages?|sites?|domains?|times?)\b|\beach time\b"#,
+                  requires: ["all ", "every ", "each time"], kind: "intermittency", no, intermittent: false,
+                  accept: { t, m in
+                      // a negation right before: "not on every request" is not "always"
+                      let start = m.range.lowerBound
+                      let negations = t.has("each time", at: start) ? ["not "]
+                          : t.has("every time", at: start) && m.range.count == 10 ? ["not ", "not on "]
+                          : ["not ", "not on ", "not for ", "not in ", "not with ", "n't "]
+                      if !negations.contains(where: { t.has($0, before: start) }) { return true }
+                      // "not for every time" still counts through the "every time" wording
+                      return m.range.count == 10 && t.has("every time", at: start)
+                          && !["not ", "not on "].contains { t.has($0, before: start) }
+                  })
+        b.pattern(#"\balways\b|\bconsistently\b|\bconstantly\b|\ball the time\b|\bevery single\b"#,
                   requires: ["always", "consistently", "constantly", "all the time", "every single"],
-                  kind: "intermittency", no, intermittent: false)
+                  kind: "intermittency", no, intermittent: false, accept: { t, m in
+                      !t.has("always", at: m.range.lowerBound) || !["not ", "n't "].contains { t.has($0, before: m.range.lowerBound) }
+                  })
         b.pattern(#"\bnever (?:works?|succeeds?|loads?|connects?|goes through)\b|\b(?:did not|didn't|does not|doesn't) go away\b|\bpersist(?:s|ent|ently)\b|\b100 ?%"#,
                   requires: ["never", "go away", "persist", "100"], kind: "intermittency", no, intermittent: false)
     }

@@ -20,16 +20,12 @@ public struct SymptomExtractor: Sendable {
         let classifier = ProtocolClassifier()
         let nginxPage = SymptomRegex.compile(
             #"421 misdirected request\s{0,3}</title>[\s\S]{0,800}?<center>\s{0,3}nginx"#)
-        let plainMisdirected = SymptomRegex.compile(#"^[ \t>]*[`"']?misdirected request[`"'.!]?[ \t]*$"#)
+        let plainMisdirected = SymptomRegex.compile(#"^[ \t>]*[`"']?misdirected request[`"'.!]?[ \t\r]*$"#)
 
-        /// Patterns that failed to compile (tests assert there are none).
+        /// Patterns RE2 rejects (tests assert there are none); compiles every pattern.
         var invalidPatterns: [String] {
-            var out = table.invalidPatterns + hosts.invalidPatterns
-            if !replies.isComplete { out.append("reply parser") }
-            if !web.isComplete { out.append("web facts parser") }
-            if nginxPage == nil { out.append("nginx page") }
-            if plainMisdirected == nil { out.append("plain misdirected") }
-            return out
+            table.invalidPatterns + hosts.invalidPatterns + replies.invalidPatterns + web.invalidPatterns
+                + [nginxPage, plainMisdirected].filter { $0.check() != nil }.map(\.source)
         }
     }
 
@@ -203,12 +199,13 @@ public struct SymptomExtractor: Sendable {
     /// Fingerprints that need more than one phrase: nginx's default 421 page, Traefik's plain body.
     private func addPageSignatures(_ facts: inout Facts, texts: [SymptomText], hits: [SymptomCueHit]) {
         let c = Self.compiled
-        if facts.signatures["nginx-421-page"] == nil, let regex = c.nginxPage {
+        if facts.signatures["nginx-421-page"] == nil {
+            let regex = c.nginxPage
             for text in texts where text.contains(Array("<center>".utf8)) {
                 guard let m = text.firstMatch(regex) else { continue }
                 let evidence = Evidence(kind: "signature", text: "421 Misdirected Request … <center>nginx",
                                         detail: "HTTP: nginx default 421 error page",
-                                        location: text.location(ofUTF16: m.range.location))
+                                        location: text.location(ofByte: m.range.lowerBound))
                 facts.signatures["nginx-421-page"] = evidence
                 if facts.stacks["nginx"] == nil { facts.stacks["nginx"] = Evidence(kind: "stack", text: evidence.text,
                     detail: evidence.detail, location: evidence.location) }
@@ -217,13 +214,14 @@ public struct SymptomExtractor: Sendable {
         }
         guard facts.signatures["traefik-421"] == nil else { return }
         let pages = ["apache-421-page", "nginx-421-page", "haproxy-421-page", "cloudfront"]
-        if let regex = c.plainMisdirected, !pages.contains(where: { facts.signatures[$0] != nil }) {
+        let regex = c.plainMisdirected
+        if !pages.contains(where: { facts.signatures[$0] != nil }) {
             for text in texts where text.contains(Array("misdirected request".utf8)) {
                 guard let m = text.firstMatch(regex) else { continue }
                 facts.signatures["traefik-421"] = Evidence(
-                    kind: "signature", text: text.text(m.range).trimmingCharacters(in: .whitespaces),
+                    kind: "signature", text: text.text(m.range).trimmingCharacters(in: .whitespacesAndNewlines),
                     detail: "HTTP: plain-text 'Misdirected Request' body (Traefik)",
-                    location: text.location(ofUTF16: m.range.location))
+                    location: text.location(ofByte: m.range.lowerBound))
                 return
             }
             if facts.stacks["traefik"] != nil,

@@ -7,7 +7,7 @@ import Darwin
 #endif
 
 /// One input prepared for scanning: ASCII-lowercased UTF-8 bytes for phrase search, and line tables
-/// in both UTF-8 and UTF-16 offsets so that phrase hits and regular-expression hits map to 1-based lines.
+/// in UTF-8 byte offsets, the unit of both phrase hits and RE2 matches, so that hits map to 1-based lines.
 ///
 /// Everything here is linear in the size of the input; the tables are built in one pass.
 struct SymptomText {
@@ -17,39 +17,27 @@ struct SymptomText {
     let lower: [UInt8]
     /// Byte offset of the start of each line.
     private let lineStarts8: [Int]
-    /// UTF-16 offset of the start of each line.
-    private let lineStarts16: [Int]
-    /// Length of `string` in UTF-16 code units, the unit of `NSRange`.
-    let length16: Int
 
     init(name: String, string: String) {
         self.name = name
         self.string = string
         var bytes = Array(string.utf8)
         var starts8 = [0]
-        var starts16 = [0]
-        var offset16 = 0
         bytes.withUnsafeMutableBufferPointer { buffer in
             for index in 0..<buffer.count {
                 let byte = buffer[index]
-                if byte & 0xC0 != 0x80 { offset16 += 1 }
-                if byte >= 0xF0 { offset16 += 1 }
                 if byte >= 0x41 && byte <= 0x5A {
                     buffer[index] = byte | 0x20
                 } else if byte == 0x0A {
                     starts8.append(index + 1)
-                    starts16.append(offset16)
                 }
             }
         }
         lower = bytes
         lineStarts8 = starts8
-        lineStarts16 = starts16
-        length16 = offset16
     }
 
     var lineCount: Int { lineStarts8.count }
-    var fullRange: NSRange { NSRange(location: 0, length: length16) }
 
     // MARK: phrases
 
@@ -105,31 +93,100 @@ struct SymptomText {
 
     // MARK: regular expressions
 
-    func firstMatch(_ regex: NSRegularExpression, in range: NSRange? = nil) -> NSTextCheckingResult? {
-        regex.firstMatch(in: string, options: [], range: range ?? fullRange)
+    func firstMatch(_ regex: RegexPattern, from start: Int = 0) -> RegexMatch? {
+        regex.firstMatch(in: string, from: start)
     }
 
     /// Matches in order, at most `limit` of them, so a huge log cannot flood the facts.
-    func matches(_ regex: NSRegularExpression, in range: NSRange? = nil, limit: Int = 500) -> [NSTextCheckingResult] {
-        var out: [NSTextCheckingResult] = []
-        regex.enumerateMatches(in: string, options: [], range: range ?? fullRange) { match, _, stop in
-            if let match { out.append(match) }
-            if out.count >= limit { stop.pointee = true }
+    func matches(_ regex: RegexPattern, limit: Int = 500) -> [RegexMatch] {
+        regex.matches(in: string, limit: limit)
+    }
+
+    /// Matches that `accept` keeps, in order; a rejected match is searched again from its next scalar,
+    /// which is how a look-around (RE2 has none) would have let the search go on. Keep patterns used
+    /// this way short, so a retry costs little; `tries` bounds the retries.
+    func matches(_ regex: RegexPattern, limit: Int = 500, tries: Int = 20_000,
+                 accept: (RegexMatch) -> Bool) -> [RegexMatch] {
+        var out: [RegexMatch] = []
+        var from = 0
+        var left = tries
+        while out.count < limit, left > 0, let m = regex.firstMatch(in: string, from: from) {
+            if accept(m) {
+                out.append(m)
+                from = m.range.isEmpty ? nextScalar(after: m.range.upperBound) : m.range.upperBound
+            } else {
+                left -= 1
+                from = nextScalar(after: m.range.lowerBound)
+            }
         }
         return out
     }
 
-    /// The text of a UTF-16 range, or "" when the range is empty or not found.
-    func text(_ range: NSRange) -> String {
-        guard range.location != NSNotFound, range.length > 0, range.location + range.length <= length16,
-              let r = Range(range, in: string) else { return "" }
-        return String(string[r])
+    func firstMatch(_ regex: RegexPattern, accept: (RegexMatch) -> Bool) -> RegexMatch? {
+        matches(regex, limit: 1, accept: accept).first
     }
 
-    func group(_ match: NSTextCheckingResult, _ index: Int) -> String? {
-        guard index < match.numberOfRanges else { return nil }
-        let range = match.range(at: index)
-        guard range.location != NSNotFound else { return nil }
+    private func nextScalar(after offset: Int) -> Int {
+        var next = offset + 1
+        while next < lower.count, lower[next] & 0xC0 == 0x80 { next += 1 }
+        return next
+    }
+
+    /// The lowercased byte at `offset`, nil outside the text.
+    func byte(at offset: Int) -> UInt8? { offset >= 0 && offset < lower.count ? lower[offset] : nil }
+
+    /// Whether the lowercased text has `needle` (lowercase ASCII) starting at `offset`.
+    func has(_ needle: String, at offset: Int) -> Bool {
+        let bytes = Array(needle.utf8)
+        guard offset >= 0, offset + bytes.count <= lower.count else { return false }
+        return lower[offset..<(offset + bytes.count)].elementsEqual(bytes)
+    }
+
+    /// Whether the lowercased text has `needle` (lowercase ASCII) ending right before `offset`.
+    func has(_ needle: String, before offset: Int) -> Bool { has(needle, at: offset - needle.utf8.count) }
+
+    /// Whether the scalar ending right before `offset` is a word character as ICU's `\w` counts
+    /// them (letters, marks, digits, underscore), so look-behinds rewritten in Swift keep their meaning.
+    func isWordScalar(before offset: Int) -> Bool {
+        guard offset > 0, offset <= lower.count else { return false }
+        var start = offset - 1
+        while start > 0, lower[start] & 0xC0 == 0x80 { start -= 1 }
+        guard let scalar = text(start..<offset).unicodeScalars.first else { return false }
+        return Self.isWord(scalar)
+    }
+
+    /// Whether the scalar starting at `offset` is a word character.
+    func isWordScalar(at offset: Int) -> Bool {
+        guard offset >= 0, offset < lower.count else { return false }
+        var end = offset + 1
+        while end < lower.count, lower[end] & 0xC0 == 0x80 { end += 1 }
+        guard let scalar = text(offset..<end).unicodeScalars.first else { return false }
+        return Self.isWord(scalar)
+    }
+
+    static func isWord(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.isASCII {
+            let v = scalar.value
+            return (v >= 0x61 && v <= 0x7A) || (v >= 0x41 && v <= 0x5A) || (v >= 0x30 && v <= 0x39) || v == 0x5F
+        }
+        let p = scalar.properties
+        return p.isAlphabetic || p.generalCategory == .decimalNumber || p.generalCategory == .nonspacingMark
+            || p.generalCategory == .spacingMark || p.generalCategory == .enclosingMark
+            || p.generalCategory == .connectorPunctuation || scalar.value == 0x200C || scalar.value == 0x200D
+    }
+
+    /// The text of a byte range, widened or narrowed to whole UTF-8 sequences; "" when empty.
+    func text(_ range: Range<Int>) -> String {
+        var start = max(0, min(range.lowerBound, lower.count))
+        var end = max(start, min(range.upperBound, lower.count))
+        while start < end, lower[start] & 0xC0 == 0x80 { start += 1 }
+        while end < lower.count, end > start, lower[end] & 0xC0 == 0x80 { end -= 1 }
+        guard start < end else { return "" }
+        return text(bytes: start..<end)
+    }
+
+    func group(_ match: RegexMatch, _ index: Int) -> String? {
+        guard let range = match[index] else { return nil }
         return text(range)
     }
 
@@ -138,41 +195,31 @@ struct SymptomText {
     /// 1-based line of a byte offset.
     func line(ofByte offset: Int) -> Int { Self.lineIndex(of: offset, in: lineStarts8) + 1 }
 
-    /// 1-based line of a UTF-16 offset.
-    func line(ofUTF16 offset: Int) -> Int { Self.lineIndex(of: offset, in: lineStarts16) + 1 }
-
-    func location(ofUTF16 offset: Int) -> SourceLocation {
-        let index = Self.lineIndex(of: offset, in: lineStarts16)
-        return SourceLocation(file: name, line: index + 1, column: offset - lineStarts16[index] + 1)
-    }
-
     func location(ofByte offset: Int) -> SourceLocation {
         let index = Self.lineIndex(of: offset, in: lineStarts8)
         let column = column(ofByte: offset, lineStart: lineStarts8[index])
         return SourceLocation(file: name, line: index + 1, column: column)
     }
 
-    /// The UTF-16 range of a 1-based line, without its terminator.
-    func range(ofLine line: Int) -> NSRange {
-        guard line >= 1, line <= lineStarts16.count else { return NSRange(location: 0, length: 0) }
-        let start = lineStarts16[line - 1]
-        var end = line < lineStarts16.count ? lineStarts16[line] - 1 : length16
-        let endByte = line < lineStarts8.count ? lineStarts8[line] - 1 : lower.count
-        if endByte > lineStarts8[line - 1], lower[endByte - 1] == 0x0D { end -= 1 }
-        return NSRange(location: start, length: max(0, end - start))
+    /// The byte range of a 1-based line, without its terminator.
+    func range(ofLine line: Int) -> Range<Int> {
+        guard line >= 1, line <= lineStarts8.count else { return 0..<0 }
+        let start = lineStarts8[line - 1]
+        var end = line < lineStarts8.count ? lineStarts8[line] - 1 : lower.count
+        if end > start, lower[end - 1] == 0x0D { end -= 1 }
+        return start..<max(start, end)
     }
 
-    /// UTF-16 offset where a 1-based line starts.
-    func start16(ofLine line: Int) -> Int {
-        guard line >= 1, line <= lineStarts16.count else { return length16 }
-        return lineStarts16[line - 1]
+    /// Byte offset where a 1-based line starts.
+    func start(ofLine line: Int) -> Int {
+        guard line >= 1, line <= lineStarts8.count else { return lower.count }
+        return lineStarts8[line - 1]
     }
 
-    /// The text of a 1-based line, cut to `limit` UTF-16 units so a huge line stays cheap.
+    /// The text of a 1-based line, cut to about `limit` bytes so a huge line stays cheap.
     func lineText(_ line: Int, limit: Int = 4_000) -> String {
-        var range = range(ofLine: line)
-        range.length = min(range.length, limit)
-        return text(range)
+        let range = range(ofLine: line)
+        return text(range.lowerBound..<min(range.upperBound, range.lowerBound + limit))
     }
 
     /// The column as editors count it (UTF-16 units), counted from the line start; very long

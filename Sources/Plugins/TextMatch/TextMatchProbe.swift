@@ -7,7 +7,7 @@ public struct TextMatchProbe: Probe {
         id: "text.match",
         summary: "search the pasted text, files and logs for a regular expression (case-insensitive)",
         parameters: [
-            ProbeParameter("pattern", .string, required: true, summary: "ICU regular expression, case-insensitive"),
+            ProbeParameter("pattern", .string, required: true, summary: "RE2 regular expression, case-insensitive"),
             ProbeParameter("kind", .list, summary: "only inputs of these kinds (text, error-log, mail-log …)"),
         ],
         observations: [
@@ -32,11 +32,11 @@ public struct TextMatchProbe: Probe {
 
     public func run(_ parameters: [String: ProbeValue], context: ProbeContext) async -> ProbeOutcome {
         guard let source = parameters["pattern"]?.stringValue else { return .failure("no pattern given") }
-        let regex: NSRegularExpression
+        let regex: Pattern
         do {
-            regex = try NSRegularExpression(pattern: source, options: [.caseInsensitive])
+            regex = try Pattern(source)
         } catch {
-            return .failure("invalid regular expression '\(source)'")
+            return .failure(error.message)
         }
         let kinds = parameters["kind"]?.listValue
         var count = 0
@@ -48,13 +48,12 @@ public struct TextMatchProbe: Probe {
                 lineNumber += 1
                 guard count < Self.maxCount else { break }
                 let text = String(line)
-                let range = NSRange(text.startIndex..<text.endIndex, in: text)
-                guard let m = regex.firstMatch(in: text, range: range), let r = Range(m.range, in: text) else { continue }
+                guard let m = regex.firstMatch(in: text) else { continue }
                 count += 1
-                if first == nil { first = String(text[r]) }
+                if first == nil { first = String(m) }
                 if evidence.count < 5 {
                     evidence.append(Evidence(kind: "line", text: text, detail: "matches '\(source)'",
-                                             location: SourceLocation(file: input.name, line: input.originalLine(lineNumber), column: text.distance(from: text.startIndex, to: r.lowerBound) + 1)))
+                                             location: SourceLocation(file: input.name, line: input.originalLine(lineNumber), column: text.distance(from: text.startIndex, to: m.startIndex) + 1)))
                 }
             }
         }
@@ -63,11 +62,9 @@ public struct TextMatchProbe: Probe {
         if kinds == nil || kinds!.contains("text") {
             for (slug, stated) in context.facts.stacks.sorted(by: { $0.key < $1.key }) where stated.kind == "stated" {
                 let text = "--stack \(slug)"
-                let range = NSRange(text.startIndex..<text.endIndex, in: text)
-                guard count < Self.maxCount, let m = regex.firstMatch(in: text, range: range),
-                      let r = Range(m.range, in: text) else { continue }
+                guard count < Self.maxCount, let m = regex.firstMatch(in: text) else { continue }
                 count += 1
-                if first == nil { first = String(text[r]) }
+                if first == nil { first = String(m) }
                 if evidence.count < 5 {
                     evidence.append(Evidence(kind: "stated", text: text, detail: "matches '\(source)'",
                                              location: SourceLocation(file: "<command line>", line: 1)))
