@@ -34,7 +34,11 @@ extension KB {
                     lines.append("  - \(Sanitizer.neutralize(e.detail ?? e.kind)): \(Sanitizer.neutralize(e.text))\(place)")
                 }
                 for m in verdict.missing { lines.append("  to decide: \(m)") }
-                let likely = engine.rank(facts).filter(\.reported).prefix(3).map(\.playbook.cause)
+                // Only the playbooks of the protocol found are ranked: the others cannot be likely, and
+                // skipping them spares compiling their patterns on this short path.
+                let proto = facts.protocolVerdict.value
+                let playbooks = engine.catalog.playbooks.filter { proto == .unknown || $0.protocolValue == proto }
+                let likely = engine.matcher.rank(playbooks, facts: facts).filter(\.reported).prefix(3).map(\.playbook.cause)
                 if !likely.isEmpty { lines.append("likely causes: \(likely.joined(separator: ", ")) (kb diagnose explains)") }
                 print(lines.joined(separator: "\n"))
             }

@@ -213,7 +213,8 @@ enum Harness {
     }
 
     /// Polls until every port accepts, at most `seconds`; the error carries the server logs.
-    static func waitForPorts(_ ports: [Int], processes: [ServerProcess], seconds: Double = 15) async throws {
+    /// Bounded, with room for a loaded machine: a slow start is not what these tests are about.
+    static func waitForPorts(_ ports: [Int], processes: [ServerProcess], seconds: Double = 60) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if ports.allSatisfy(accepts) { return }
