@@ -64,7 +64,7 @@ extension CodeCensus {
         for code in Self.statusPhrases(facts.text) {
             add(Shown(protocol: "http", code: String(code), meaning: Self.httpMeanings[code]))
         }
-        for code in Self.replyLines(facts.text) {
+        for code in Self.replyLines(facts.text) + Self.parenthesisedCodes(facts.text) {
             let proto = Self.replyProtocol(Reply(code: code, text: ""), verdict: facts.protocolVerdict.value)
             let meaning = proto == "ftp" ? Self.ftpMeanings[code] : proto == "smtp" ? Self.smtpMeanings[code] : nil
             if !others.contains(where: { $0.code == String(code) }) { add(Shown(protocol: proto, code: String(code), meaning: meaning)) }
@@ -183,7 +183,8 @@ extension CodeCensus {
             let phraseFollows = phrase.map { p in
                 after.drop(while: { $0 == " " }).hasPrefix(p) || (token.code == 504 && after.drop(while: { $0 == " " }).hasPrefix("gateway time out"))
             } ?? false
-            let named = before.hasSuffix("http error ") || (before.hasSuffix("error ") && (520...530).contains(token.code))
+            let named = ["http error ", "http ", "http status ", "status code ", "http code "].contains { before.hasSuffix($0) }
+                || (before.hasSuffix("error ") && (520...530).contains(token.code))
             if (phraseFollows && !(phrase?.contains(":") ?? false)) || named { out.append(token.code) }
         }
         return out
@@ -228,6 +229,19 @@ extension CodeCensus {
                 let code = String(decoding: bytes[i..<j], as: UTF8.self)
                 if !out.contains(code) { out.append(code) }
             }
+        }
+        return out
+    }
+
+    /// .NET's "The remote server returned an error: (550) File unavailable": the code in parentheses after
+    /// "error:", from an FTP, SMTP or HTTP client alike, so the protocol verdict names it.
+    static func parenthesisedCodes(_ text: String) -> [Int] {
+        let bytes = Array(text.utf8)
+        var out: [Int] = []
+        for token in codeTokens(bytes) where token.code != 421 && token.start >= 1 && bytes[token.start - 1] == 0x28 {
+            guard token.end < bytes.count, bytes[token.end] == 0x29 else { continue }
+            let before = String(decoding: bytes[max(0, token.start - 9)..<(token.start - 1)], as: UTF8.self).lowercased()
+            if before.hasSuffix("error: ") || before.hasSuffix("error ") { if !out.contains(token.code) { out.append(token.code) } }
         }
         return out
     }
