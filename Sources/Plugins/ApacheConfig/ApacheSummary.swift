@@ -12,14 +12,7 @@ extension ApacheConfigAnalyzer {
         loader.load(related)
         let model = ApacheModel(roots: loader.roots)
         let summary = Self.summary(model, loader: loader, owner: input.name)
-        return Analysis(
-            findings: owned,
-            checked: CheckedInput(input: input.name, kind: input.kind, analyzer: id,
-                                  checked: ConfigSummary.phrases(summary.checked, owned),
-                                  findings: owned.count - ConfigSummary.incomplete(owned).count
-                                      - ConfigSummary.notFollowed(owned).count,
-                                  incomplete: ConfigSummary.incomplete(owned), notFollowed: ConfigSummary.notFollowed(owned)),
-            hosts: summary.hosts)
+        return ConfigSummary.analysis(owned, input: input, analyzer: id, checked: summary.checked, hosts: summary.hosts)
     }
 
     /// Counts of the virtual hosts and addresses examined in what `owner` brought in, and the names they serve.

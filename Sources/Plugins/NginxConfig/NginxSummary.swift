@@ -12,14 +12,7 @@ extension NginxConfigAnalyzer {
         loader.load(related)
         let model = NginxModel(roots: loader.roots)
         let summary = Self.summary(model, loader: loader, owner: input.name)
-        return Analysis(
-            findings: owned,
-            checked: CheckedInput(input: input.name, kind: input.kind, analyzer: id,
-                                  checked: ConfigSummary.phrases(summary.checked, owned),
-                                  findings: owned.count - ConfigSummary.incomplete(owned).count
-                                      - ConfigSummary.notFollowed(owned).count,
-                                  incomplete: ConfigSummary.incomplete(owned), notFollowed: ConfigSummary.notFollowed(owned)),
-            hosts: summary.hosts)
+        return ConfigSummary.analysis(owned, input: input, analyzer: id, checked: summary.checked, hosts: summary.hosts)
     }
 
     /// Counts of what the rules examined in the files `owner` brought in, and the names its directives serve.
@@ -63,6 +56,19 @@ extension NginxConfigAnalyzer {
 
 /// Wording and host-name rules the config summaries share.
 enum ConfigSummary {
+    /// One config's findings and what was checked in it, the same way for nginx and Apache.
+    static func analysis(_ owned: [Finding], input: InputText, analyzer: String, checked: [String],
+                         hosts: [String]) -> Analysis {
+        let incomplete = incomplete(owned), notFollowed = notFollowed(owned)
+        return Analysis(
+            findings: owned,
+            checked: CheckedInput(input: input.name, kind: input.kind, analyzer: analyzer,
+                                  checked: phrases(checked, owned),
+                                  findings: owned.count - incomplete.count - notFollowed.count,
+                                  incomplete: incomplete, notFollowed: notFollowed),
+            hosts: hosts)
+    }
+
     static func count(_ n: Int, _ singular: String, plural: String? = nil) -> String {
         "\(n) " + (n == 1 ? singular : plural ?? singular + "s")
     }
