@@ -255,11 +255,25 @@ public struct Check: Sendable {
     public var location: SourceLocation
 }
 
+/// Who a remediation step is written for. Support staff paste the customer's steps into a ticket;
+/// server-side steps and organisation-internal notes stay with the admin.
+public enum Audience: String, Sendable, Codable, CaseIterable {
+    case admin, customer, both
+
+    /// Whether a step written for `self` belongs in a reply for `reader`.
+    public func includes(_ reader: Audience) -> Bool { self == .both || self == reader || reader == .both }
+}
+
 public struct RemediationStep: Sendable {
+    /// Stable within its playbook, so overlays and tests can name the step.
+    public var id: String
     public var step: String
     public var detail: String
     public var stacks: [String]
     public var verify: Template?
+    public var audience: Audience = .admin
+    /// A step whose condition the evidence rules out is left out of the report.
+    public var when: CheckCondition = CheckCondition(live: nil, stacks: [], signals: [], has: [])
 }
 
 public struct PlaybookTest: Sendable {

@@ -25,7 +25,7 @@ struct PlaybookDecoder {
     static let signalKeys = ["id", "weight", "note"] + matcherKeys + textConditionKeys
     static let checkKeys = ["id", "title", "probe", "with", "expect", "fail", "fail-title", "when", "needs", "required",
                             "weight", "manual"]
-    static let remediationKeys = ["step", "detail", "stacks", "verify"]
+    static let remediationKeys = ["id", "step", "detail", "stacks", "verify", "audience", "when"]
     static let testKeys = ["name", "input", "stack", "intermittent", "protocol", "expect"]
     static let conditionKeys = ["live", "stack", "signal", "has"]
     static let hasValues = ["host", "target", "origin", "addresses"]
@@ -120,7 +120,7 @@ struct PlaybookDecoder {
         let signals = f["signals"].map { decodeSignals($0.value) } ?? []
         let signalIDs = Set(signals.map(\.id))
         let checks = f["checks"].map { decodeChecks($0.value, signalIDs: signalIDs) } ?? []
-        let remediation = f["remediation"].map { decodeRemediation($0.value) } ?? []
+        let remediation = f["remediation"].map { decodeRemediation($0.value, signalIDs: Set(signals.map(\.id))) } ?? []
         let tests = f["tests"].map { decodeTests($0.value) } ?? []
 
         if let node = f["signals"]?.value, signals.isEmpty, reader.errors.isEmpty {
@@ -601,10 +601,11 @@ struct PlaybookDecoder {
 
     // MARK: remediation and tests
 
-    private mutating func decodeRemediation(_ node: YAMLNode) -> [RemediationStep] {
+    private mutating func decodeRemediation(_ node: YAMLNode, signalIDs: Set<String>) -> [RemediationStep] {
         guard let items = reader.list(node, "'remediation'") else { return [] }
         var out: [RemediationStep] = []
-        for item in items {
+        var seen: Set<String> = []
+        for (index, item) in items.enumerated() {
             guard let f = reader.fields(item, what: "remediation step", allowed: Self.remediationKeys,
                                         required: ["step", "detail"]) else { continue }
             let step = f["step"].flatMap { reader.prose($0.value, "'step'") } ?? ""
@@ -614,7 +615,29 @@ struct PlaybookDecoder {
                 stacks = reader.vocabulary(items, Vocabulary.stacks + Vocabulary.providers, "stack or provider")
             }
             let verify = f["verify"].flatMap { reader.template($0.value, "'verify'") }
-            out.append(RemediationStep(step: step, detail: detail, stacks: stacks, verify: verify))
+            // Without an id a step is known by its position; overlays need ids to name it.
+            var id = "step-\(index + 1)"
+            if let n = f["id"]?.value, let value = reader.nonEmptyString(n, "step 'id'") {
+                if !Self.isIdentifier(value) {
+                    reader.error(.invalidValue, "step id '\(value)' may use only lowercase letters, digits, '.' and '-'", at: n)
+                }
+                id = value
+                if !seen.insert(value).inserted { reader.error(.invalidValue, "duplicate step id '\(value)'", at: n) }
+            }
+            var audience = Audience.admin
+            if let n = f["audience"]?.value, let value = reader.string(n, "step 'audience'") {
+                if let a = Audience(rawValue: value) { audience = a } else {
+                    var message = "unknown audience '\(value)'; expected one of admin, customer, both"
+                    if let near = Suggest.closest(to: value, in: Audience.allCases.map(\.rawValue)) {
+                        message += "; did you mean '\(near)'?"
+                    }
+                    reader.error(.invalidValue, message, at: n)
+                }
+            }
+            var condition = CheckCondition(live: nil, stacks: [], signals: [], has: [])
+            if let n = f["when"]?.value { condition = decodeCondition(n, signalIDs: signalIDs) }
+            out.append(RemediationStep(id: id, step: step, detail: detail, stacks: stacks, verify: verify,
+                                       audience: audience, when: condition))
         }
         return out
     }

@@ -38,6 +38,9 @@ public struct CheckResult: Sendable, Codable {
 }
 
 public struct RemediationItem: Sendable, Codable {
+    public var id: String
+    /// Who the step is for: admin, customer or both.
+    public var audience: Audience
     public var step: String
     public var detail: String
     public var verify: String?

@@ -658,12 +658,16 @@ public struct Engine: Sendable {
         // Providers count as stacks here, so a step for Gmail is left out of a Yahoo answer.
         let known = Set(facts.stacks.keys).union(facts.providers.keys)
         let relevant = !known.isDisjoint(with: playbook.remediation.flatMap(\.stacks))
-        let steps = playbook.remediation.filter { step in
+        let matched = Set(candidate.matches.map(\.signal))
+        let possible = playbook.remediation.filter {
+            unmet($0.when, facts: facts, variables: variables, matchedSignals: matched) == nil
+        }
+        let steps = possible.filter { step in
             !relevant || step.stacks.isEmpty || !known.isDisjoint(with: step.stacks)
         }
-        let remediation = (steps.isEmpty ? playbook.remediation : steps).map { step in
-            RemediationItem(step: step.step, detail: step.detail, verify: step.verify.flatMap { $0.render(variables) },
-                            stacks: step.stacks)
+        let remediation = (steps.isEmpty ? possible : steps).map { step in
+            RemediationItem(id: step.id, audience: step.audience, step: step.step, detail: step.detail,
+                            verify: step.verify.flatMap { $0.render(variables) }, stacks: step.stacks)
         }
         let proto = facts.protocolVerdict
         var confidence = 1 - exp(-max(0, candidate.score) / (2 * playbook.threshold))
