@@ -10,7 +10,29 @@ public struct Template: Sendable, CustomStringConvertible {
     /// The variables a playbook may use; values come from the facts and the target.
     public static let variables: [String] = [
         "host", "other", "addresses", "port", "scheme", "target", "connect", "origin", "address", "status", "enhanced", "reply", "provider", "stack",
+    ] + roles
+
+    /// Names with a role in the case, read from the input (issue 9): remediation text and verify commands
+    /// use the ticket's own names instead of example.com.
+    public static let roles: [String] = [
+        "sender-domain", "sender-ip", "recipient-domain", "recipient-provider", "receiving-mx", "origin-ip",
+        "proxy", "sni", "host-header", "cert-names", "mechanism", "product", "version", "site-url",
     ]
+
+    /// What a command shows for a value the input does not give: an obvious fill-in that a shell takes
+    /// as one plain word (never `<origin>`, which a shell reads as a redirection).
+    public static func fillIn(_ name: String) -> String {
+        switch name {
+        case "host": return "YOUR-HOST-NAME"
+        case "address", "sender-ip": return "YOUR-SENDING-IP"
+        case "origin", "origin-ip": return "YOUR-ORIGIN-IP"
+        case "connect", "target": return "YOUR-SERVER"
+        case "sender-domain": return "YOUR-DOMAIN"
+        case "receiving-mx": return "THEIR-MX-HOST"
+        case "site-url": return "https://YOUR-SITE"
+        default: return "YOUR-" + name.uppercased()
+        }
+    }
 
     public let source: String
     let parts: [Part]
@@ -65,7 +87,7 @@ public struct Template: Sendable, CustomStringConvertible {
     }
 
     /// Fills the holes; a missing value is replaced by `placeholder(name)`, or the result is nil when that returns nil.
-    public func render(_ values: [String: String], placeholder: (String) -> String? = { "<\($0)>" }) -> String? {
+    public func render(_ values: [String: String], placeholder: (String) -> String? = { Template.fillIn($0) }) -> String? {
         var out = ""
         for part in parts {
             switch part {
