@@ -40,23 +40,33 @@ struct DataOptions: ParsableArguments {
         return env.split(separator: ":").map(String.init).filter { !$0.isEmpty } + playbookDirectories
     }
 
-    /// Loads articles, then playbooks checked against them and the probe registry. Built-in patterns
-    /// are compiled on first use unless `checkingBuiltinPatterns` (validate and test check them all).
-    func loadEngine(checkingBuiltinPatterns: Bool = false) throws -> Engine {
+    /// Loads causes, then articles, then playbooks and overlays checked against them and the probe registry.
+    /// Built-in patterns are compiled on first use unless `checkingBuiltinPatterns` (validate and test check
+    /// them all). `adding` names more directories or files, after the others (`kb playbooks validate DIR`).
+    func loadEngine(checkingBuiltinPatterns: Bool = false, adding more: [String] = []) throws -> Engine {
         let root = try dataRoot()
-        let extra = extraDirectories
+        var extra = extraDirectories
         for dir in extra where !FileManager.default.fileExists(atPath: dir) {
-            throw failUsage("--playbooks: no such directory '\(dir)'")
+            throw failUsage("--playbooks: no such directory '\(Sanitizer.neutralize(dir))'")
         }
+        let standard = { (path: String) in URL(fileURLWithPath: path).standardizedFileURL.path }
+        for path in more where !extra.map(standard).contains(standard(path)) { extra.append(path) }
         let registry = BuiltinProbes.registry
         let knowledge: KnowledgeBase
         let catalog: PlaybookCatalog
+        let sources = [PlaybookSource(path: root + "/playbooks", builtin: true)]
+            + extra.map { PlaybookSource(path: $0, builtin: false) }
         do {
-            knowledge = try KnowledgeBase.load([root + "/knowledge"] + extra)
-            var loader = PlaybookLoader(context: PlaybookContext(probes: registry, articles: knowledge.ids))
+            let causes = try CauseCatalog.load(sources)
+            // A single playbook file named on the command line holds no articles.
+            let articleDirectories = extra.filter { path in
+                var isDirectory: ObjCBool = false
+                return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+            }
+            knowledge = try KnowledgeBase.load([root + "/knowledge"] + articleDirectories, causes: causes.slugs)
+            var loader = PlaybookLoader(context: PlaybookContext(probes: registry, articles: knowledge.ids, causes: causes))
             loader.checksBuiltinPatterns = checkingBuiltinPatterns
-            catalog = try loader.load([PlaybookSource(path: root + "/playbooks", builtin: true)]
-                + extra.map { PlaybookSource(path: $0, builtin: false) })
+            catalog = try loader.load(sources)
         } catch {
             throw failWithDataErrors(error)
         }

@@ -126,7 +126,8 @@ struct ReachProbe: Probe {
 
 @Suite("playbooks cannot choose where a probe connects")
 struct DestinationDecodingTests {
-    static let context = PlaybookContext(probes: ProbeRegistry([ReachProbe.self]), articles: ["sni-host-mismatch"])
+    static let context = PlaybookContext(probes: ProbeRegistry([ReachProbe.self]), articles: ["sni-host-mismatch"],
+                                         causes: shippedCauses)
 
     static func playbook(_ with: String) -> String {
         """

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Engine
 
@@ -15,7 +16,15 @@ struct EchoProbe: Probe {
     }
 }
 
-let testContext = PlaybookContext(probes: ProbeRegistry([EchoProbe.self]), articles: ["upstream-sni-missing", "smtp-concurrency"])
+/// The shipped cause taxonomy, read from the repository's playbooks/causes.yaml as kb reads it.
+let shippedCauses: CauseCatalog = {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+    return (try? CauseCatalog.load([PlaybookSource(path: root + "/playbooks/causes.yaml", builtin: true)])) ?? CauseCatalog()
+}()
+
+let testContext = PlaybookContext(probes: ProbeRegistry([EchoProbe.self]), articles: ["upstream-sni-missing", "smtp-concurrency"],
+                                  causes: shippedCauses)
 
 let validPlaybook = """
 kb: playbook/1

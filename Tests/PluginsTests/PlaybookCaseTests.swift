@@ -22,7 +22,7 @@ enum Shipped {
 struct PlaybookCaseTests {
     @Test func everyCauseHasAPlaybookAndAnArticle() throws {
         let engine = try Shipped.engine()
-        for cause in Causes.all where cause.slug != "unknown" {
+        for cause in engine.catalog.causes.causes where cause.slug != "unknown" {
             #expect(engine.catalog.playbooks.contains { $0.cause == cause.slug }, "no playbook for \(cause.slug)")
             #expect(engine.knowledge.article(cause.slug) != nil, "no article for \(cause.slug)")
         }
@@ -69,8 +69,17 @@ struct PlaybookSchemaTests {
         let probeCheck = try def("probeCheck")
         let probes = ((probeCheck["properties"] as? [String: Any])?["probe"] as? [String: Any])?["enum"] as? [String] ?? []
         for id in BuiltinProbes.registry.ids { #expect(probes.contains(id), "schema lacks probe '\(id)'") }
-        let causes = Set(try def("cause")["enum"] as? [String] ?? [])
-        #expect(causes == Set(Causes.all.map(\.slug).filter { $0 != "unknown" }))
+        // The schema's enum is the built-in taxonomy (playbooks/causes.yaml); an organisation's slug matches its pattern.
+        let cause = try def("cause")
+        let variants = cause["anyOf"] as? [[String: Any]] ?? []
+        let causes = Set(variants.compactMap { $0["enum"] as? [String] }.flatMap { $0 })
+        let shipped = try Shipped.engine().catalog.causes.causes
+        #expect(shipped.count > 20)
+        #expect(causes == Set(shipped.filter(\.builtin).map(\.slug).filter { $0 != "unknown" }))
+        let prefixed = try #require(variants.compactMap { $0["pattern"] as? String }.first)
+        let regex = try Regex(prefixed)
+        #expect((try? regex.wholeMatch(in: "acme.waf-plan-expired")) != nil)
+        for slug in shipped.map(\.slug) { #expect((try? regex.wholeMatch(in: slug)) == nil, "pattern admits built-in '\(slug)'") }
         let stacks = Set(try def("stack")["enum"] as? [String] ?? [])
         #expect(stacks == Set(Vocabulary.stacks))
         let pattern = try def("templated")["pattern"] as? String ?? ""

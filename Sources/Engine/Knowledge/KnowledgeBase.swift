@@ -44,8 +44,9 @@ public struct KnowledgeBase: Sendable {
 
     static let keys = ["id", "title", "protocol", "causes", "stacks", "references"]
 
-    /// Parses one article; `path` names it in messages. Its id must match the file name.
-    public static func parse(_ text: String, path: String) throws(KBErrors) -> Article {
+    /// Parses one article; `path` names it in messages. Its id must match the file name. `causes`, when given,
+    /// is the taxonomy in force that the front matter's `causes` must come from.
+    public static func parse(_ text: String, path: String, causes known: [String]? = nil) throws(KBErrors) -> Article {
         // Front matter sits between a first line '---' and the next line that is '---'.
         guard text.hasPrefix("---\n") || text.hasPrefix("---\r\n"),
               let close = text.range(of: "\n---\n") ?? text.range(of: "\n---\r\n")
@@ -88,7 +89,7 @@ public struct KnowledgeBase: Sendable {
             if node.sequence?.isEmpty == true {
                 causes = []
             } else if let items = reader.scalarList(node, "'causes'") {
-                causes = reader.vocabulary(items, Causes.all.map(\.slug), "cause")
+                causes = known.map { reader.vocabulary(items, $0, "cause") } ?? items.map(\.0)
             }
         }
         var stacks: [String] = []
@@ -113,7 +114,8 @@ public struct KnowledgeBase: Sendable {
     }
 
     /// Loads `*.md` articles under each directory; later directories replace earlier ones by id.
-    public static func load(_ directories: [String], limit: Int = 1 << 20) throws(KBErrors) -> KnowledgeBase {
+    public static func load(_ directories: [String], limit: Int = 1 << 20,
+                            causes: [String]? = nil) throws(KBErrors) -> KnowledgeBase {
         var errors: [KBError] = []
         var articles: [Article] = []
         var byID: [String: Int] = [:]
@@ -125,7 +127,7 @@ public struct KnowledgeBase: Sendable {
             for file in files {
                 if ((file as NSString).lastPathComponent).uppercased() == "README.MD" { continue }
                 do {
-                    var article = try parse(try TextFile.read(file, limit: limit), path: file)
+                    var article = try parse(try TextFile.read(file, limit: limit), path: file, causes: causes)
                     if let first = layer[article.id] {
                         errors.append(KBError(.duplicateID, "duplicate article id '\(article.id)' (first in \(first))",
                                               at: SourceLocation(file: file, line: 2)))

@@ -31,6 +31,11 @@ public struct Playbook: Sendable {
     public var source: SourceLocation
     /// Set when this playbook replaced another with the same id.
     public var replaces: SourceLocation?
+    // Overlays (Sources/Engine/Playbooks/OverlayDecoder.swift).
+    /// The overlay files applied to this playbook, in the order they were applied.
+    public var overlays: [String] = []
+    /// Which overlay changed which part ("remediation acme-ticket", "threshold"), for `kb playbooks show --effective`.
+    public var origins: [String: SourceLocation] = [:]
 }
 
 /// One piece of weighted evidence to look for.

@@ -4,9 +4,11 @@ import Foundation
 public struct PlaybookContext: Sendable {
     public var probes: ProbeRegistry
     public var articles: Set<String>
-    public var causes: [String]
+    /// The causes in force (`playbooks/causes.yaml` and organisations' `causes.yaml`); the loader adds those
+    /// of the sources it loads.
+    public var causes: CauseCatalog
 
-    public init(probes: ProbeRegistry, articles: Set<String>, causes: [String] = Causes.all.map(\.slug)) {
+    public init(probes: ProbeRegistry, articles: Set<String>, causes: CauseCatalog = CauseCatalog()) {
         self.probes = probes
         self.articles = articles
         self.causes = causes
@@ -37,6 +39,8 @@ struct PlaybookDecoder {
     /// Whether patterns are compiled while decoding; shipped playbooks are checked by validate and the
     /// tests, then compiled on first use so that start-up stays small.
     var checkPatterns = true
+    /// Check ids a `needs` may also name: those of the playbook an overlay changes.
+    var knownCheckIDs: Set<String> = []
 
     init(file: String, source: String, context: PlaybookContext, checkPatterns: Bool = true) {
         self.context = context
@@ -74,7 +78,7 @@ struct PlaybookDecoder {
         }
         var cause = ""
         if let node = f["cause"]?.value, let value = reader.string(node, "'cause'") {
-            if let known = Causes.named(value), context.causes.contains(value) {
+            if let known = context.causes.cause(value) {
                 cause = value
                 if proto != .unknown, known.protocolValue != .unknown, known.protocolValue != proto {
                     reader.error(.invalidValue,
@@ -83,7 +87,11 @@ struct PlaybookDecoder {
                 }
             } else {
                 var message = "unknown cause '\(value)'"
-                if let near = Suggest.closest(to: value, in: context.causes) { message += "; did you mean '\(near)'?" }
+                if let near = Suggest.closest(to: value, in: context.causes.slugs) {
+                    message += "; did you mean '\(near)'?"
+                } else {
+                    message += "; declare it in 'causes.yaml' in your playbook directory (see 'kb explain --causes')"
+                }
                 reader.error(.unknownCause, message, at: node)
             }
         }
@@ -97,7 +105,12 @@ struct PlaybookDecoder {
                 article = value
             } else {
                 var message = "unknown article '\(value)'"
-                if let near = Suggest.closest(to: value, in: context.articles) { message += "; did you mean '\(near)'?" }
+                if let near = Suggest.closest(to: value, in: context.articles) {
+                    message += "; did you mean '\(near)'?"
+                } else {
+                    message += "; add '\(value).md' (Markdown with front matter) to your playbook directory, "
+                        + "or name a built-in one ('kb explain' lists them)"
+                }
                 reader.error(.unknownArticle, message, at: node)
             }
         }
@@ -235,7 +248,7 @@ struct PlaybookDecoder {
 
     // MARK: signals
 
-    private mutating func decodeSignals(_ node: YAMLNode) -> [Signal] {
+    mutating func decodeSignals(_ node: YAMLNode) -> [Signal] {
         guard let items = reader.list(node, "'signals'") else { return [] }
         var out: [Signal] = []
         var seen: [String: YAMLNode] = [:]
@@ -339,7 +352,7 @@ struct PlaybookDecoder {
 
     // MARK: checks
 
-    private mutating func decodeChecks(_ node: YAMLNode, signalIDs: Set<String>) -> [Check] {
+    mutating func decodeChecks(_ node: YAMLNode, signalIDs: Set<String>) -> [Check] {
         guard let items = reader.list(node, "'checks'") else { return [] }
         var out: [Check] = []
         var seen: [String: YAMLNode] = [:]
@@ -416,7 +429,7 @@ struct PlaybookDecoder {
                              required: required,
                              weight: weight, manual: manual, location: reader.location(item)))
         }
-        for (check, need, node) in needNodes where seen[need] == nil {
+        for (check, need, node) in needNodes where seen[need] == nil && !knownCheckIDs.contains(need) {
             var message = "check '\(check)' needs unknown check '\(need)'"
             if let near = Suggest.closest(to: need, in: seen.keys) { message += "; did you mean '\(near)'?" }
             reader.error(.unknownCheck, message, at: node)
@@ -601,7 +614,7 @@ struct PlaybookDecoder {
 
     // MARK: remediation and tests
 
-    private mutating func decodeRemediation(_ node: YAMLNode, signalIDs: Set<String>) -> [RemediationStep] {
+    mutating func decodeRemediation(_ node: YAMLNode, signalIDs: Set<String>) -> [RemediationStep] {
         guard let items = reader.list(node, "'remediation'") else { return [] }
         var out: [RemediationStep] = []
         var seen: Set<String> = []
@@ -642,7 +655,7 @@ struct PlaybookDecoder {
         return out
     }
 
-    private mutating func decodeTests(_ node: YAMLNode) -> [PlaybookTest] {
+    mutating func decodeTests(_ node: YAMLNode) -> [PlaybookTest] {
         guard let items = reader.list(node, "'tests'") else { return [] }
         var out: [PlaybookTest] = []
         for item in items {

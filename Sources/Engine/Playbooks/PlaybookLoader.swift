@@ -11,21 +11,31 @@ public struct PlaybookSource: Sendable {
     }
 }
 
-/// The playbooks in force after layering, with notes about replacements.
+/// The playbooks in force after layering, with notes about replacements and overlays.
 public struct PlaybookCatalog: Sendable {
     public var playbooks: [Playbook]
-    /// "playbook 'x' from a.yaml replaces the built-in one from b.yaml"
+    /// "playbook 'x' from a.yaml replaces the built-in one from b.yaml", and overlay warnings
     public var notes: [String]
+    /// The causes in force: the built-in taxonomy and each organisation's `causes.yaml`.
+    public var causes: CauseCatalog
+    /// Every overlay applied, in the order applied.
+    public var overlays: [Overlay]
 
-    public init(playbooks: [Playbook], notes: [String] = []) {
+    public init(playbooks: [Playbook], notes: [String] = [], causes: CauseCatalog = CauseCatalog(), overlays: [Overlay] = []) {
         self.playbooks = playbooks
         self.notes = notes
+        self.causes = causes
+        self.overlays = overlays
     }
 
     public func playbook(_ id: String) -> Playbook? { playbooks.first { $0.id == id } }
 }
 
-/// Finds, parses and layers playbook files, reporting every problem of every file in one pass.
+/// Finds, parses and layers playbook, overlay and cause files, reporting every problem of every file in one pass.
+///
+/// Precedence: the sources in the order given (built-in, then KB_PLAYBOOK_PATH, then each `--playbooks`); a
+/// later playbook with the same id replaces an earlier one. Overlays then apply to the playbooks in force, in
+/// the same source order and, within a source, by file path.
 public struct PlaybookLoader: Sendable {
     public var context: PlaybookContext
     public var limits: YAMLLimits
@@ -41,6 +51,10 @@ public struct PlaybookLoader: Sendable {
 
     /// Decodes one playbook text; `path` names it in messages.
     public func decode(_ text: String, path: String, checkPatterns: Bool = true) throws(KBErrors) -> Playbook {
+        try decode(try parse(text, path: path), text: text, path: path, checkPatterns: checkPatterns)
+    }
+
+    private func parse(_ text: String, path: String) throws(KBErrors) -> YAMLNode {
         let root: YAMLNode?
         do {
             root = try YAML.parse(text, path: path, limits: limits)
@@ -50,24 +64,41 @@ public struct PlaybookLoader: Sendable {
         guard let root else {
             throw KBErrors([KBError(.missingKey, "the file holds no playbook", at: SourceLocation(file: path, line: 1))])
         }
+        return root
+    }
+
+    private func decode(_ root: YAMLNode, text: String, path: String, checkPatterns: Bool) throws(KBErrors) -> Playbook {
+        if Overlay.isOverlay(root) {
+            throw KBErrors([KBError(.invalidValue, "this is an overlay, not a playbook; load it with its directory "
+                + "('kb playbooks validate DIR' or --playbooks DIR) so it finds the playbook it extends",
+                at: SourceLocation(file: path, line: 1))])
+        }
         var decoder = PlaybookDecoder(file: path, source: text, context: context, checkPatterns: checkPatterns)
         let playbook = decoder.decode(root)
         guard let playbook, decoder.errors.isEmpty else { throw KBErrors(decoder.errors) }
         return playbook
     }
 
-    /// Loads every `*.yaml`/`*.yml` under each source; later layers replace earlier ones by id.
+    /// Loads the causes, then every playbook and overlay under each source; later layers replace earlier ones
+    /// by id, then the overlays apply.
     public func load(_ sources: [PlaybookSource]) throws(KBErrors) -> PlaybookCatalog {
         var errors: [KBError] = []
+        var context = self.context
+        do {
+            try context.causes.add(try CauseCatalog.load(sources, limits: limits).causes)
+        } catch {
+            errors += error.errors
+        }
         var byID: [String: Int] = [:]
         var playbooks: [Playbook] = []
         var builtinIDs: Set<String> = []
         var notes: [String] = []
-        for source in sources {
+        var overlays: [Overlay] = []
+        for (layer, source) in sources.enumerated() {
             var layerIDs: [String: SourceLocation] = [:]
             let (files, problems) = Self.scan(source.path, extensions: ["yaml", "yml"])
             errors += problems
-            for file in files {
+            for file in files where !CauseCatalog.fileNames.contains((file as NSString).lastPathComponent) {
                 let text: String
                 do {
                     text = try TextFile.read(file, limit: limits.maxBytes)
@@ -77,7 +108,17 @@ public struct PlaybookLoader: Sendable {
                 }
                 var playbook: Playbook
                 do {
-                    playbook = try decode(text, path: file, checkPatterns: !source.builtin || checksBuiltinPatterns)
+                    let root = try parse(text, path: file)
+                    if Overlay.isOverlay(root) {
+                        let (overlay, problems) = Overlay.read(root, source: text, file: file, layer: layer)
+                        errors += problems
+                        if let overlay { overlays.append(overlay) }
+                        continue
+                    }
+                    var loader = self
+                    loader.context = context
+                    playbook = try loader.decode(root, text: text, path: file,
+                                                 checkPatterns: !source.builtin || checksBuiltinPatterns)
                 } catch {
                     errors += error.errors
                     continue
@@ -100,8 +141,36 @@ public struct PlaybookLoader: Sendable {
                 }
             }
         }
+        // Overlays apply to the playbooks in force, whichever layer they came from.
+        var appliers: [String: OverlayApplier] = [:]
+        for overlay in overlays {
+            guard let index = byID[overlay.extends] else {
+                var message = "overlay extends unknown playbook '\(overlay.extends)'"
+                if let near = Suggest.closest(to: overlay.extends, in: byID.keys.sorted()) {
+                    message += "; did you mean '\(near)'?"
+                } else {
+                    message += "; 'kb playbooks list' shows the ids"
+                }
+                errors.append(.at(.unknownKey, message, file: overlay.file, line: overlay.extendsNode.mark.line,
+                                  column: overlay.extendsNode.mark.column, in: overlay.source))
+                continue
+            }
+            var applier = appliers[overlay.extends] ?? OverlayApplier(context: context, checkPatterns: true)
+            let before = applier.errors.count
+            applier.apply(overlay, to: &playbooks[index], context: context, checkPatterns: true)
+            errors += applier.errors[before...]
+            appliers[overlay.extends] = applier
+        }
+        for id in appliers.keys.sorted() { notes += appliers[id]!.warnings }
+        for playbook in playbooks where !playbook.overlays.isEmpty {
+            notes.append("playbook '\(playbook.id)' is changed by overlay\(playbook.overlays.count == 1 ? "" : "s") "
+                + playbook.overlays.map { "'\($0)'" }.joined(separator: ", "))
+        }
+        // The causes pass and the playbook pass walk the same directories: report a problem of the walk once.
+        var seen: Set<String> = []
+        errors = errors.filter { seen.insert($0.description).inserted }
         if !errors.isEmpty { throw KBErrors(errors) }
-        return PlaybookCatalog(playbooks: playbooks, notes: notes)
+        return PlaybookCatalog(playbooks: playbooks, notes: notes, causes: context.causes, overlays: overlays)
     }
 
     /// Files with the given extensions under `path` (or `path` itself), sorted for a stable order; the first

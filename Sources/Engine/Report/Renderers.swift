@@ -100,7 +100,8 @@ public struct ReportRenderer: Sendable {
             if i == 0, d.related == true { out.append("related 421 causes that can also show as this code:") }
             out.append(style.bold("\(i + 1). \(clean(d.title))") + "  [\(clean(d.cause)), score \(fmt(d.score)), \(percent(d.confidence))]"
                 + (d.tentative == true ? " tentative" : ""))
-            out.append("   playbook \(clean(d.playbook))" + (d.replaces.map { " (replaces the built-in one from \(clean($0)))" } ?? ""))
+            out.append("   playbook \(clean(d.playbook))" + (d.replaces.map { " (replaces the built-in one from \(clean($0)))" } ?? "")
+                + (d.overlays.map { " (changed by \($0.map(clean).joined(separator: ", ")))" } ?? ""))
             out.append("   " + clean(d.summary).replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces))
             if !d.signals.isEmpty {
                 out.append("   why:")

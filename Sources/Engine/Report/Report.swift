@@ -71,6 +71,8 @@ public struct Diagnosis: Sendable, Codable {
     public var references: [Article.Reference]
     /// The built-in playbook this one replaced, if an organisation's playbook did.
     public var replaces: String?
+    /// The overlay files that changed this playbook, in the order applied; absent when none did.
+    public var overlays: [String]?
     public var protocolNote: String?
     /// Set when no cause reached its threshold and this is only one of the leading hypotheses.
     public var tentative: Bool?

@@ -682,7 +682,8 @@ public struct Engine: Sendable {
                 SignalReport(signal: $0.signal, kind: $0.kind, matched: $0.matched, weight: $0.weight, note: $0.note)
             },
             checks: checks, remediation: remediation, article: playbook.article, articleTitle: article?.title,
-            references: article?.references ?? [], replaces: playbook.replaces?.file, protocolNote: candidate.protocolNote)
+            references: article?.references ?? [], replaces: playbook.replaces?.file,
+            overlays: playbook.overlays.isEmpty ? nil : playbook.overlays, protocolNote: candidate.protocolNote)
     }
 
     static func summary(_ facts: Facts) -> FactsSummary {

@@ -1,6 +1,6 @@
 // libFuzzer target: the YAML loader (libyaml through CYAML) and the playbook decoder, as `kb` loads an
 // organisation playbook: default YAML limits (4 MiB, depth 64, 200,000 nodes, 1,000 aliases), the built-in
-// probe registry and the repository's knowledge article ids.
+// probe registry, the repository's knowledge article ids and its cause taxonomy.
 import Engine
 import Foundation
 import Plugins
@@ -10,7 +10,10 @@ let loader: PlaybookLoader = {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../../../knowledge").standardized.path
     let ids = (try? KnowledgeBase.load([root]))?.ids ?? []
-    return PlaybookLoader(context: PlaybookContext(probes: BuiltinProbes.registry, articles: ids), limits: .default)
+    let causes = (try? CauseCatalog.load([PlaybookSource(path: root + "/../playbooks/causes.yaml", builtin: true)]))
+        ?? CauseCatalog()
+    return PlaybookLoader(context: PlaybookContext(probes: BuiltinProbes.registry, articles: ids, causes: causes),
+                          limits: .default)
 }()
 
 @_cdecl("LLVMFuzzerTestOneInput")
