@@ -139,6 +139,11 @@ enum Scaffold {
         let phrase = words.joined(separator: " ")
         let (positive, negative) = samples(protocolValue, phrase: phrase)
         let pattern = words.joined(separator: "[ _-]")
+        let verify = switch protocolValue {
+        case "smtp": "swaks --to postmaster@{{host}} --quit-after RCPT"
+        case "ftp": "curl -sv ftp://{{host}}/ 2>&1 | grep '^< 421'"
+        default: "curl -sv https://{{host}}/ -o /dev/null 2>&1 | grep '^< HTTP'"
+        }
         return """
             # Written by 'kb playbooks new'; docs/playbooks.md describes every key.
             kb: playbook/1
@@ -161,7 +166,7 @@ enum Scaffold {
                 step: Describe the first thing to do
                 detail: |
                   How to do it, step by step, in your own words.
-                verify: curl -sv https://{{host}}/ -o /dev/null 2>&1 | grep '^< HTTP'
+                verify: \(verify)
             tests:
               - name: the error text names it
                 input: '\(positive)'

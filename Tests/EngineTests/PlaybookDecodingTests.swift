@@ -111,7 +111,8 @@ struct PlaybookDecodingTests {
         (replacing("cause: upstream-sni-missing", with: "cause: smtp-concurrency"),
          "t.yaml:5:8: error: cause 'smtp-concurrency' is an smtp cause, but the playbook's protocol is 'http'"),
         (replacing("article: upstream-sni-missing", with: "article: upstream-sni"),
-         "t.yaml:7:10: error: unknown article 'upstream-sni'"),
+         "t.yaml:7:10: error: unknown article 'upstream-sni'; add 'upstream-sni.md' (Markdown with front matter) to your "
+            + "playbook directory, or name a built-in one ('kb explain' lists them)"),
         (replacing("  - id: second", with: "  - id: first"),
          "t.yaml:24:9: error: duplicate check id 'first' (first at 17:9)"),
         (replacing("  - id: nginx", with: "  - id: ah02032"),

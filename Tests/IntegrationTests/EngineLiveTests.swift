@@ -12,7 +12,9 @@ struct EngineLiveTests {
 
     func engine() throws -> Engine {
         let knowledge = try KnowledgeBase.load([Self.root + "/knowledge"])
-        let loader = PlaybookLoader(context: PlaybookContext(probes: BuiltinProbes.registry, articles: knowledge.ids))
+        let causes = try CauseCatalog.load([PlaybookSource(path: Self.root + "/playbooks/causes.yaml", builtin: true)])
+        let loader = PlaybookLoader(context: PlaybookContext(probes: BuiltinProbes.registry, articles: knowledge.ids,
+                                                             causes: causes))
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
         let catalog = try loader.load([PlaybookSource(path: fixtures, builtin: false)])
         return Engine(catalog: catalog, knowledge: knowledge, registry: BuiltinProbes.registry)

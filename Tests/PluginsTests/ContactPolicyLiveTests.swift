@@ -154,7 +154,9 @@ struct ContactPolicyLiveTests {
 
     static func engine(_ text: String = twin, patches: [String: [String: [String]]], only: Set<String>? = nil) throws -> Engine {
         let knowledge = try KnowledgeBase.load([Shipped.root + "/knowledge"])
-        let loader = PlaybookLoader(context: PlaybookContext(probes: BuiltinProbes.registry, articles: knowledge.ids))
+        let causes = try Shipped.causes()
+        let loader = PlaybookLoader(context: PlaybookContext(probes: BuiltinProbes.registry, articles: knowledge.ids,
+                                                             causes: causes))
         var playbook = try loader.decode(text, path: "org-leaks.yaml")
         for index in playbook.checks.indices {
             for (name, values) in patches[playbook.checks[index].id] ?? [:] {
@@ -339,7 +341,9 @@ struct LeakFixtureTests {
     @Test func eachIsRejectedWithItsPosition() throws {
         let dir = Fixtures.path("leaks")
         let knowledge = try KnowledgeBase.load([Shipped.root + "/knowledge"])
-        let loader = PlaybookLoader(context: PlaybookContext(probes: BuiltinProbes.registry, articles: knowledge.ids))
+        let causes = try Shipped.causes()
+        let loader = PlaybookLoader(context: PlaybookContext(probes: BuiltinProbes.registry, articles: knowledge.ids,
+                                                             causes: causes))
         var messages: [String] = []
         do {
             _ = try loader.load([PlaybookSource(path: dir, builtin: false)])

@@ -16,6 +16,11 @@ enum Shipped {
     }
 
     static var playbookIDs: [String] { ((try? engine())?.catalog.playbooks.map(\.id)) ?? [] }
+
+    /// The shipped cause taxonomy, for loading an organisation's playbooks without the built-in ones.
+    static func causes() throws -> CauseCatalog {
+        try CauseCatalog.load([PlaybookSource(path: root + "/playbooks/causes.yaml", builtin: true)])
+    }
 }
 
 @Suite("shipped playbooks")
