@@ -34,7 +34,10 @@ extension KB.Playbooks {
             for r in rows {
                 let id = r.id.padding(toLength: width, withPad: " ", startingAt: 0)
                 var line = "\(id)  \(r.protocolValue.padding(toLength: 4, withPad: " ", startingAt: 0))  \(r.title)"
-                line += r.builtin ? "  [built-in]" : "  [\(r.source)]" + (r.replaces != nil ? " (replaces built-in)" : "")
+                line += r.builtin ? "  [built-in]" : "  [\(r.source)]"
+                if let replaced = r.replaces {
+                    line += KB.Playbooks.file(replaced, isUnder: builtin) ? " (replaces built-in)" : " (replaces \(replaced))"
+                }
                 if !r.overlays.isEmpty { line += "  + overlay\(r.overlays.count == 1 ? "" : "s") " + r.overlays.joined(separator: ", ") }
                 printText(line)
             }

@@ -208,6 +208,38 @@ struct OrganisationCLITests {
             + "remediation step 'make-nginx-sned'; did you mean 'make-nginx-send'?"), "\(invalid.stderr)")
     }
 
+    @Test func laterDirectoriesWinAndOverlaysApplyInPrecedenceOrder() throws {
+        let first = try Self.directory(), second = try Self.directory()
+        defer {
+            try? FileManager.default.removeItem(atPath: first)
+            try? FileManager.default.removeItem(atPath: second)
+        }
+        let playbook = Self.acme["playbooks/acme.waf-plan-expired.yaml"]!
+            .replacingOccurrences(of: "cause: acme.waf-plan-expired", with: "cause: nonstandard-421")
+            .replacingOccurrences(of: "article: acme.waf-plan-expired", with: "article: nonstandard-421")
+        let overlay = { (name: String) in
+            "kb: overlay/1\nextends: http.upstream-sni-missing\nremediation:\n  replace:\n    - id: confirm-origin-sni\n"
+                + "      step: \(name)\n      detail: d\n"
+        }
+        try Self.write(first, ["p.yaml": playbook.replacingOccurrences(of: "title: The Acme", with: "title: First"),
+                               "o.yaml": overlay("from the first")])
+        try Self.write(second, ["p.yaml": playbook.replacingOccurrences(of: "title: The Acme", with: "title: Second"),
+                                "o.yaml": overlay("from the second")])
+        let list = try CLI.run(["playbooks", "list", "--playbooks", second], environment: ["KB_PLAYBOOK_PATH": first])
+        #expect(list.status == 0, "\(list.stderr)")
+        let own = try #require(list.stdout.split(separator: "\n").first { $0.hasPrefix("acme.waf-plan-expired ") })
+        #expect(own.contains("Second") && own.contains("[\(second)/p.yaml] (replaces \(first)/p.yaml)"), "\(own)")
+        let sni = try #require(list.stdout.split(separator: "\n").first { $0.hasPrefix("http.upstream-sni-missing ") })
+        #expect(sni.hasSuffix("+ overlays \(first)/o.yaml, \(second)/o.yaml"), "\(sni)")
+        #expect(list.stdout.contains("\(second)/o.yaml:5:11: warning: overlay changes remediation confirm-origin-sni of "
+            + "'http.upstream-sni-missing', which \(first)/o.yaml:5:11 changes too"), "\(list.stdout)")
+        let show = try CLI.run(["playbooks", "show", "http.upstream-sni-missing", "--effective", "--playbooks", second],
+                               environment: ["KB_PLAYBOOK_PATH": first])
+        #expect(show.stdout.contains("confirm-origin-sni: from the second  <- \(second)/o.yaml:5"), "\(show.stdout)")
+        let validate = try CLI.run(["playbooks", "validate", second], environment: ["KB_PLAYBOOK_PATH": first])
+        #expect(validate.status == 0 && validate.stderr.contains("warning: overlay changes remediation confirm-origin-sni"))
+    }
+
     @Test func aFailingTestIsExitOneAndAJUnitFailure() throws {
         let dir = try Self.directory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
