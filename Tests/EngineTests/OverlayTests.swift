@@ -236,3 +236,28 @@ struct JUnitTests {
         #expect(!xml.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
     }
 }
+
+/// The schemas editors use for overlays and causes files keep up with what the loader accepts.
+@Suite("overlay and causes JSON Schemas")
+struct OrganisationSchemaTests {
+    func properties(_ name: String) throws -> [String: Any] {
+        let url = URL(fileURLWithPath: CauseCatalogTests.root + "/schema/\(name).schema.json")
+        let schema = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        return try #require(schema["properties"] as? [String: Any])
+    }
+
+    @Test func overlayKeysMatchTheLoader() throws {
+        let properties = try properties("overlay")
+        #expect(Set(properties.keys) == Set(Overlay.topKeys))
+        for list in OverlayLists.all {
+            let changes = try #require((properties[list.key] as? [String: Any])?["properties"] as? [String: Any])
+            #expect(Set(changes.keys) == Set(["add", "replace", "remove"] + (list.hasWeights ? ["weights"] : [])), "\(list.key)")
+        }
+    }
+
+    @Test func causesKeysMatchTheLoader() throws {
+        let causes = try #require((try properties("causes"))["causes"] as? [String: Any])
+        let item = try #require((causes["items"] as? [String: Any])?["properties"] as? [String: Any])
+        #expect(Set(item.keys) == Set(CauseCatalog.keys))
+    }
+}
