@@ -7,7 +7,8 @@ extension KB {
         static let configuration = CommandConfiguration(
             abstract: "Show the knowledge article for a cause or topic (e.g. upstream-sni-missing, which-421).",
             discussion: """
-                Without an id, lists the articles. --causes lists the cause taxonomy in force (built-in and your                 causes.yaml); '--causes --format markdown' prints docs/causes.md.
+                Without an id, lists the articles. --causes lists the cause taxonomy in force (built-in and your \
+                causes.yaml); '--causes --format markdown' prints docs/causes.md.
                 """
         )
         @OptionGroup var data: DataOptions
@@ -78,7 +79,8 @@ extension KB {
         }
 
         static func describe(_ c: Cause) -> String {
-            var out = "\(c.slug) (\(c.protocolValue.rawValue)\(c.builtin ? "" : ", from \(c.location?.file ?? "?")")): \(c.title)\n  \(c.summary)"
+            let origin = c.builtin ? "" : ", from \(c.location?.file ?? "?")"
+            var out = "\(c.slug) (\(c.protocolValue.rawValue)\(origin)): \(c.title)\n  \(c.summary)"
             for e in c.evidence { out += "\n  - \(e)" }
             return out
         }

@@ -22,10 +22,17 @@ extension KB.Playbooks {
     static func playbook(_ id: String, in engine: Engine) throws -> Playbook {
         guard let p = engine.catalog.playbook(id) else {
             var message = "no playbook '\(id)'"
-            if let near = Suggest.closest(to: id, in: engine.catalog.playbooks.map(\.id)) { message += "; did you mean '\(near)'?" }
+            if let near = Suggest.closest(to: id, in: engine.catalog.playbooks.map(\.id)) {
+                message += "; did you mean '\(near)'?"
+            }
             throw failUsage(message + " ('kb playbooks list' shows the ids)")
         }
         return p
+    }
+
+    /// The paths as a message quotes them.
+    static func quoted(_ paths: [String]) -> String {
+        paths.map { "'\(Sanitizer.neutralize($0))'" }.joined(separator: ", ")
     }
 
     /// A path as compared across the command line and the loader.

@@ -38,7 +38,9 @@ extension KB.Playbooks {
                 if let replaced = r.replaces {
                     line += KB.Playbooks.file(replaced, isUnder: builtin) ? " (replaces built-in)" : " (replaces \(replaced))"
                 }
-                if !r.overlays.isEmpty { line += "  + overlay\(r.overlays.count == 1 ? "" : "s") " + r.overlays.joined(separator: ", ") }
+                if !r.overlays.isEmpty {
+                    line += "  + overlay\(r.overlays.count == 1 ? "" : "s") " + r.overlays.joined(separator: ", ")
+                }
                 printText(line)
             }
             for note in engine.catalog.notes { printText("note: \(note)") }

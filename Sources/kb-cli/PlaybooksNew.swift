@@ -41,13 +41,15 @@ extension KB.Playbooks {
             let known = engine.catalog.causes.cause(slug)
             if known == nil, !Cause.isOrganisationSlug(slug) {
                 var message = "unknown cause '\(slug)'"
-                if let near = Suggest.closest(to: slug, in: engine.catalog.causes.slugs) { message += "; did you mean '\(near)'?" }
+                if let near = Suggest.closest(to: slug, in: engine.catalog.causes.slugs) {
+                    message += "; did you mean '\(near)'?"
+                }
                 throw failUsage(message + "; a new cause needs a prefix of your own, such as 'acme.\(slug)'")
             }
-            let proto = protocolValue?.rawValue ?? known.flatMap { $0.protocolValue == .unknown ? nil : $0.protocolValue.rawValue }
-                ?? "http"
-            if let known, known.protocolValue != .unknown, known.protocolValue.rawValue != proto {
-                throw failUsage("cause '\(slug)' is an \(known.protocolValue.rawValue) cause; leave out --protocol or give '\(known.protocolValue.rawValue)'")
+            let causeProtocol = known.flatMap { $0.protocolValue == .unknown ? nil : $0.protocolValue.rawValue }
+            let proto = protocolValue?.rawValue ?? causeProtocol ?? "http"
+            if let causeProtocol, causeProtocol != proto {
+                throw failUsage("cause '\(slug)' is an \(causeProtocol) cause; leave out --protocol or give '\(causeProtocol)'")
             }
             let name = String(slug.split(separator: ".").last ?? Substring(slug))
             let words = name.split(separator: "-").map(String.init)
@@ -66,10 +68,10 @@ extension KB.Playbooks {
                 if FileManager.default.fileExists(atPath: causesPath) {
                     let existing = try String(contentsOfFile: causesPath, encoding: .utf8)
                     let appended = existing + (existing.hasSuffix("\n") ? "" : "\n") + entry
-                    guard (try? CauseCatalog.decode(appended, path: causesPath, builtin: false))?.contains(where: { $0.slug == slug })
-                            == true else {
-                        throw failUsage("cannot add cause '\(slug)' to '\(Sanitizer.neutralize(causesPath))' safely; add this entry "
-                            + "under its 'causes:' list yourself, then run this again:\n" + entry)
+                    let decoded = try? CauseCatalog.decode(appended, path: causesPath, builtin: false)
+                    guard decoded?.contains(where: { $0.slug == slug }) == true else {
+                        throw failUsage("cannot add cause '\(slug)' to '\(Sanitizer.neutralize(causesPath))' safely; "
+                            + "add this entry under its 'causes:' list yourself, then run this again:\n" + entry)
                     }
                     causesText = appended
                 } else {

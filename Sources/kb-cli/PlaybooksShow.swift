@@ -26,7 +26,9 @@ extension KB.Playbooks {
             if !p.stacks.isEmpty { out.append("  stacks: \(p.stacks.joined(separator: ", "))") }
             out.append("  threshold \(p.threshold)")
             out.append("signals:")
-            for s in p.signals { out.append("  \(s.weight > 0 ? "+" : "")\(s.weight) \(s.id) [\(s.matcher.kindName)]" + (s.note.map { ": \($0)" } ?? "")) }
+            for s in p.signals {
+                out.append("  \(s.weight > 0 ? "+" : "")\(s.weight) \(s.id) [\(s.matcher.kindName)]" + (s.note.map { ": \($0)" } ?? ""))
+            }
             if !p.checks.isEmpty {
                 out.append("checks:")
                 for c in p.checks { out.append("  \(c.id) (\(c.probe ?? "manual")): \(c.title)") }
@@ -47,7 +49,8 @@ extension KB.Playbooks {
                 return "  <- \(location.file):\(location.line)"
             }
             func origin(_ part: String, _ fallback: SourceLocation?) -> String { at(p.origins[part] ?? fallback) }
-            var out = ["# \(p.id), effective: \(p.overlays.isEmpty ? "no overlays" : "with " + p.overlays.joined(separator: ", "))",
+            let applied = p.overlays.isEmpty ? "no overlays" : "with " + p.overlays.joined(separator: ", ")
+            var out = ["# \(p.id), effective: \(applied)",
                        "# order: the playbook, then each overlay in precedence order (KB_PLAYBOOK_PATH, then --playbooks), "
                            + "then by file name",
                        "id: \(p.id)\(at(p.source))",

@@ -30,7 +30,7 @@ extension KB.Playbooks {
                 let ids = engine.catalog.playbooks.filter { inPaths($0.source.file) || $0.overlays.contains(where: inPaths) }
                     .map(\.id)
                 if ids.isEmpty {
-                    throw failUsage("no playbook or overlay in \(paths.map { "'\(Sanitizer.neutralize($0))'" }.joined(separator: ", ")) "
+                    throw failUsage("no playbook or overlay in \(KB.Playbooks.quoted(paths)) "
                         + "is in force; a playbook there is replaced by a later --playbooks with the same id, or there "
                         + "is none ('kb playbooks list' shows where each comes from)")
                 }

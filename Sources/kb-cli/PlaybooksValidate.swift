@@ -33,8 +33,9 @@ extension KB.Playbooks {
             let causes = engine.catalog.causes.causes.filter { $0.location.map { inPaths($0.file) } ?? false }.count
             let articles = engine.knowledge.articles.filter { inPaths($0.path) }.count
             if playbooks + overlays + causes + articles == 0 {
-                throw failUsage("no playbook, overlay, causes.yaml or article in \(paths.map { "'\(Sanitizer.neutralize($0))'" }.joined(separator: ", ")); "
-                    + "playbooks and overlays are *.yaml files, articles *.md files ('kb playbooks new ID --dir DIR' writes a start)")
+                throw failUsage("no playbook, overlay, causes.yaml or article in \(KB.Playbooks.quoted(paths)); "
+                    + "playbooks and overlays are *.yaml files, articles *.md files "
+                    + "('kb playbooks new ID --dir DIR' writes a start)")
             }
             func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
             printText("\(count(playbooks, "playbook")), \(count(overlays, "overlay")), \(count(causes, "cause")) and "

@@ -75,7 +75,8 @@ public struct CauseCatalog: Sendable {
     }
 
     /// Reads every `causes.yaml` under each source: built-in sources first, so organisation files can only add.
-    public static func load(_ sources: [PlaybookSource], limits: YAMLLimits = .default) throws(KBErrors) -> CauseCatalog {
+    public static func load(_ sources: [PlaybookSource],
+                            limits: YAMLLimits = .default) throws(KBErrors) -> CauseCatalog {
         var catalog = CauseCatalog()
         var errors: [KBError] = []
         for source in sources {
@@ -109,20 +110,24 @@ public struct CauseCatalog: Sendable {
         }
         var reader = NodeReader(file: path, source: text)
         guard let root else {
-            throw KBErrors([KBError(.missingKey, "the file declares no causes", at: SourceLocation(file: path, line: 1))])
+            throw KBErrors([KBError(.missingKey, "the file declares no causes",
+                                    at: SourceLocation(file: path, line: 1))])
         }
-        guard let f = reader.fields(root, what: "causes file", allowed: ["kb", "causes"], required: ["kb", "causes"]) else {
+        guard let f = reader.fields(root, what: "causes file", allowed: ["kb", "causes"],
+                                    required: ["kb", "causes"]) else {
             throw KBErrors(reader.errors)
         }
         if let node = f["kb"]?.value, let version = reader.string(node, "'kb'"), version != formatVersion {
-            reader.error(.invalidValue, "unsupported format '\(version)'; a causes file says 'kb: \(formatVersion)'", at: node)
+            reader.error(.invalidValue, "unsupported format '\(version)'; a causes file says 'kb: \(formatVersion)'",
+                         at: node)
         }
         var out: [Cause] = []
         var seen: [String: YAMLNode] = [:]
         for item in f["causes"].flatMap({ reader.list($0.value, "'causes'") }) ?? [] {
-            guard let c = reader.fields(item, what: "cause", allowed: keys, required: ["slug", "protocol", "title", "summary"])
-            else { continue }
-            guard let slugNode = c["slug"]?.value, let slug = reader.nonEmptyString(slugNode, "cause 'slug'") else { continue }
+            guard let c = reader.fields(item, what: "cause", allowed: keys,
+                                        required: ["slug", "protocol", "title", "summary"]) else { continue }
+            guard let slugNode = c["slug"]?.value,
+                  let slug = reader.nonEmptyString(slugNode, "cause 'slug'") else { continue }
             if builtin, !Cause.isBuiltinSlug(slug) {
                 reader.error(.invalidValue, "built-in cause '\(slug)' may use only lowercase letters, digits and '-'",
                              at: slugNode)

@@ -21,7 +21,9 @@ public struct Overlay: Sendable {
     let source: String
     let extendsNode: YAMLNode
 
-    public var location: SourceLocation { SourceLocation(file: file, line: extendsNode.mark.line, column: extendsNode.mark.column) }
+    public var location: SourceLocation {
+        SourceLocation(file: file, line: extendsNode.mark.line, column: extendsNode.mark.column)
+    }
 
     static let formatVersion = "overlay/1"
     static let topKeys = ["kb", "extends", "threshold", "stacks", "tests"] + OverlayLists.all.map(\.key)
@@ -38,9 +40,8 @@ public struct Overlay: Sendable {
         if let node = f["kb"]?.value, let version = reader.string(node, "'kb'"), version != formatVersion {
             reader.error(.invalidValue, "unsupported format '\(version)'; this kb reads '\(formatVersion)'", at: node)
         }
-        guard let node = f["extends"]?.value, let id = reader.nonEmptyString(node, "'extends'"), reader.errors.isEmpty else {
-            return (nil, reader.errors)
-        }
+        guard let node = f["extends"]?.value, let id = reader.nonEmptyString(node, "'extends'"),
+              reader.errors.isEmpty else { return (nil, reader.errors) }
         return (Overlay(extends: id, file: file, layer: layer, root: root, source: source, extendsNode: node), [])
     }
 }
@@ -99,15 +100,13 @@ struct OverlayApplier {
     var claims: [String: SourceLocation] = [:]
     var warnings: [String] = []
     private(set) var errors: [KBError] = []
+    /// Reads the overlay being applied, with the playbook format's own rules and the overlay's positions.
     private var decoder: PlaybookDecoder
-    private var overlay: Overlay
-    /// Ids this overlay removed, with the node that removed them, to explain a dangling reference.
+    /// Ids the overlay being applied removed, with the node that removed them, to explain a dangling reference.
     private var removed: [String: YAMLNode] = [:]
 
-    init(context: PlaybookContext, checkPatterns: Bool) {
-        overlay = Overlay(extends: "", file: "", layer: 0, root: YAMLNode(kind: .mapping([]), mark: Mark(line: 1, column: 1)),
-                          source: "", extendsNode: YAMLNode(kind: .mapping([]), mark: Mark(line: 1, column: 1)))
-        decoder = PlaybookDecoder(file: "", source: "", context: context, checkPatterns: checkPatterns)
+    init(context: PlaybookContext) {
+        decoder = PlaybookDecoder(file: "", source: "", context: context)
     }
 
     private mutating func error(_ code: KBError.Code, _ message: String, at node: YAMLNode) {
@@ -128,12 +127,10 @@ struct OverlayApplier {
         playbook.origins[part] = here
     }
 
-    /// Applies one overlay; returns false (with errors recorded) when it cannot apply.
-    mutating func apply(_ overlay: Overlay, to playbook: inout Playbook, context: PlaybookContext,
-                        checkPatterns: Bool) {
-        self.overlay = overlay
+    /// Applies one overlay. When it has a problem, the problems are recorded and the playbook is left as it was.
+    mutating func apply(_ overlay: Overlay, to playbook: inout Playbook, context: PlaybookContext) {
         removed = [:]
-        decoder = PlaybookDecoder(file: overlay.file, source: overlay.source, context: context, checkPatterns: checkPatterns)
+        decoder = PlaybookDecoder(file: overlay.file, source: overlay.source, context: context)
         let before = playbook
         guard let f = decoder.reader.fields(overlay.root, what: "overlay", allowed: Overlay.topKeys) else {
             errors += decoder.errors
@@ -141,13 +138,15 @@ struct OverlayApplier {
         }
         if let node = f["threshold"]?.value, let value = decoder.reader.number(node, "'threshold'") {
             if !(value > 0 && value <= Playbook.maxThreshold) {
-                error(.invalidValue, "threshold must be greater than 0 and at most \(Int(Playbook.maxThreshold))", at: node)
+                error(.invalidValue, "threshold must be greater than 0 and at most \(Int(Playbook.maxThreshold))",
+                      at: node)
             }
             playbook.threshold = value
             claim("threshold", at: node, in: &playbook)
         }
         if let node = f["stacks"]?.value, let items = decoder.reader.scalarList(node, "'stacks'") {
-            for stack in decoder.reader.vocabulary(items, Vocabulary.stacks, "stack") where !playbook.stacks.contains(stack) {
+            let stacks = decoder.reader.vocabulary(items, Vocabulary.stacks, "stack")
+            for stack in stacks where !playbook.stacks.contains(stack) {
                 playbook.stacks.append(stack)
                 playbook.origins["stacks \(stack)"] = location(node)
             }
@@ -159,7 +158,7 @@ struct OverlayApplier {
             let tests = decoder.decodeTests(node)
             playbook.tests += tests
         }
-        checkReferences(playbook)
+        checkReferences(playbook, extends: overlay.extendsNode)
         if decoder.errors.isEmpty {
             playbook.overlays.append(overlay.file)
         } else {
@@ -173,8 +172,8 @@ struct OverlayApplier {
         let allowed = ["add", "replace", "remove"] + (list.weight != nil ? ["weights"] : [])
         guard let f = decoder.reader.fields(node, what: "'\(list.key)' changes", allowed: allowed) else { return }
         if f.isEmpty {
-            error(.invalidValue, "'\(list.key)' changes nothing; use \(allowed.map { "'\($0)'" }.joined(separator: ", "))",
-                  at: node)
+            let keys = allowed.map { "'\($0)'" }.joined(separator: ", ")
+            error(.invalidValue, "'\(list.key)' changes nothing; use \(keys)", at: node)
         }
         func ids() -> [String] { playbook[keyPath: list.items].map { $0[keyPath: list.id] } }
         func unknown(_ id: String, at node: YAMLNode) {
@@ -214,8 +213,8 @@ struct OverlayApplier {
             for item in items {
                 guard let (id, idNode) = itemID(item, list) else { continue }
                 if ids().contains(id) {
-                    error(.duplicateID, "'\(playbook.id)' already has a \(list.noun) '\(id)'; use 'replace' to change it",
-                          at: idNode)
+                    error(.duplicateID,
+                          "'\(playbook.id)' already has a \(list.noun) '\(id)'; use 'replace' to change it", at: idNode)
                     continue
                 }
                 var position = playbook[keyPath: list.items].count
@@ -224,11 +223,13 @@ struct OverlayApplier {
                     let anchors = pairs.filter { ["after", "before"].contains($0.key.scalar ?? "") }
                     stripped.kind = .mapping(pairs.filter { !["after", "before"].contains($0.key.scalar ?? "") })
                     if anchors.count > 1 {
-                        error(.invalidValue, "an added \(list.noun) takes 'after' or 'before', not both", at: anchors[1].key)
+                        error(.invalidValue, "an added \(list.noun) takes 'after' or 'before', not both",
+                              at: anchors[1].key)
                     }
-                    if let anchor = anchors.first, let target = decoder.reader.nonEmptyString(anchor.value, "'\(anchor.key.scalar!)'") {
+                    if let anchor = anchors.first, let key = anchor.key.scalar,
+                       let target = decoder.reader.nonEmptyString(anchor.value, "'\(key)'") {
                         if let index = ids().firstIndex(of: target) {
-                            position = anchor.key.scalar == "after" ? index + 1 : index
+                            position = key == "after" ? index + 1 : index
                         } else {
                             unknown(target, at: anchor.value)
                         }
@@ -241,12 +242,14 @@ struct OverlayApplier {
         }
         if let node = f["weights"]?.value, let weight = list.weight {
             guard let pairs = node.mapping else {
-                error(.wrongType, "'weights' must be a mapping of \(list.noun) id to weight, not a \(node.kindName)", at: node)
+                error(.wrongType, "'weights' must be a mapping of \(list.noun) id to weight, not a \(node.kindName)",
+                      at: node)
                 return
             }
             for pair in pairs {
-                guard let id = pair.key.scalar, let value = decoder.reader.number(pair.value, "weight of '\(pair.key.scalar ?? "")'")
-                else { continue }
+                guard let id = pair.key.scalar, let value = decoder.reader.number(pair.value, "weight of '\(id)'") else {
+                    continue
+                }
                 guard let index = ids().firstIndex(of: id) else { unknown(id, at: pair.key); continue }
                 let limit = Playbook.maxWeight
                 if list.key == "signals" ? (value == 0 || abs(value) > limit) : !(0...limit).contains(value) {
@@ -283,8 +286,7 @@ struct OverlayApplier {
     }
 
     /// What the merged playbook refers to must still exist, and it must still be a playbook kb can use.
-    private mutating func checkReferences(_ playbook: Playbook) {
-        let root = overlay.extendsNode
+    private mutating func checkReferences(_ playbook: Playbook, extends root: YAMLNode) {
         let signalIDs = Set(playbook.signals.map(\.id))
         let checkIDs = Set(playbook.checks.map(\.id))
         func dangling(_ id: String, _ kind: String, usedBy: String) {
@@ -293,7 +295,9 @@ struct OverlayApplier {
             }
         }
         for check in playbook.checks {
-            for need in check.needs where !checkIDs.contains(need) { dangling(need, "check", usedBy: "check '\(check.id)'") }
+            for need in check.needs where !checkIDs.contains(need) {
+                dangling(need, "check", usedBy: "check '\(check.id)'")
+            }
             for signal in check.when.signals where !signalIDs.contains(signal) {
                 dangling(signal, "signal", usedBy: "check '\(check.id)'")
             }
@@ -304,11 +308,12 @@ struct OverlayApplier {
             }
         }
         if let cycle = PlaybookDecoder.findCycle(playbook.checks) {
-            error(.checkCycle, "with this overlay, checks depend on each other in a cycle: \(cycle.joined(separator: " -> "))",
-                  at: root)
+            let path = cycle.joined(separator: " -> ")
+            error(.checkCycle, "with this overlay, checks depend on each other in a cycle: \(path)", at: root)
         }
         if !playbook.signals.contains(where: { $0.weight > 0 }) {
-            error(.invalidValue, "with this overlay, '\(playbook.id)' has no signal with a positive weight left", at: root)
+            error(.invalidValue, "with this overlay, '\(playbook.id)' has no signal with a positive weight left",
+                  at: root)
         }
         if playbook.remediation.isEmpty {
             error(.invalidValue, "with this overlay, '\(playbook.id)' has no remediation step left", at: root)

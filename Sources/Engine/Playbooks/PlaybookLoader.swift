@@ -21,7 +21,8 @@ public struct PlaybookCatalog: Sendable {
     /// Every overlay applied, in the order applied.
     public var overlays: [Overlay]
 
-    public init(playbooks: [Playbook], notes: [String] = [], causes: CauseCatalog = CauseCatalog(), overlays: [Overlay] = []) {
+    public init(playbooks: [Playbook], notes: [String] = [], causes: CauseCatalog = CauseCatalog(),
+                overlays: [Overlay] = []) {
         self.playbooks = playbooks
         self.notes = notes
         self.causes = causes
@@ -155,9 +156,9 @@ public struct PlaybookLoader: Sendable {
                                   column: overlay.extendsNode.mark.column, in: overlay.source))
                 continue
             }
-            var applier = appliers[overlay.extends] ?? OverlayApplier(context: context, checkPatterns: true)
+            var applier = appliers[overlay.extends] ?? OverlayApplier(context: context)
             let before = applier.errors.count
-            applier.apply(overlay, to: &playbooks[index], context: context, checkPatterns: true)
+            applier.apply(overlay, to: &playbooks[index], context: context)
             errors += applier.errors[before...]
             appliers[overlay.extends] = applier
         }
