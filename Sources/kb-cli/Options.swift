@@ -6,7 +6,8 @@ import Plugins
 /// Where playbooks and articles come from.
 struct DataOptions: ParsableArguments {
     @Option(name: .customLong("playbooks"), help: ArgumentHelp(
-        "A directory of your own playbooks (*.yaml) and articles (*.md); repeatable. Same id replaces a built-in one.",
+        "A directory of your own playbooks and overlays (*.yaml), articles (*.md) and causes (causes.yaml); "
+            + "repeatable, after KB_PLAYBOOK_PATH; a later playbook with the same id replaces an earlier one.",
         valueName: "dir"))
     var playbookDirectories: [String] = []
 

@@ -50,7 +50,7 @@ extension KB.Playbooks {
                 # remediation:
                 #   add:
                 #     - id: our-runbook              # a new id
-                #       after: \(firstStep)           # or before: ID; default: at the end
+                #       after: \(firstStep)  # or before: ID; default: at the end
                 #       step: Open a ticket with the platform team
                 #       detail: |
                 #         Quote the host name and the time of the error.
