@@ -155,6 +155,48 @@ struct OverlayTests {
         #expect(errors.first?.contains("a.yaml:4:12 removed it") == true, "\(errors)")
     }
 
+    @Test func addedItemsAreCheckedLikeAPlaybooksAtTheOverlaysPositions() throws {
+        let org = try OrgDirectory(["o.yaml": """
+            kb: overlay/1
+            extends: http.test
+            signals:
+              add:
+                - id: look-ahead
+                  weight: 2
+                  text: 'a(?=b)'
+            checks:
+              add:
+                - id: third
+                  title: after the first
+                  needs: [first, secnd]
+                  manual: look again
+            """])
+        defer { org.dir.remove() }
+        let errors = org.errors()
+        #expect(errors.contains { $0.hasPrefix("o.yaml:7:15: invalid regular expression 'a(?=b)'") }, "\(errors)")
+        #expect(errors.contains("o.yaml:12:22: check 'third' needs unknown check 'secnd'; did you mean 'second'?"), "\(errors)")
+        #expect(errors.count == 2, "\(errors)")
+    }
+
+    @Test func anAddedCheckMayNeedTheBasePlaybooksChecks() throws {
+        let org = try OrgDirectory(["o.yaml": """
+            kb: overlay/1
+            extends: http.test
+            checks:
+              add:
+                - id: third
+                  after: first
+                  title: after the first
+                  needs: [first]
+                  when: {signal: [nginx]}
+                  manual: look again
+            """])
+        defer { org.dir.remove() }
+        let p = try #require(try org.load().playbook("http.test"))
+        #expect(p.checks.map(\.id) == ["first", "third", "second"])
+        #expect(p.checks[1].needs == ["first"] && p.checks[1].when.signals == ["nginx"])
+    }
+
     @Test func anOverlayAloneIsNotDecodedAsAPlaybook() {
         let errors = decodeErrors("kb: overlay/1\nextends: http.test\n")
         #expect(errors.count == 1 && errors[0].contains("this is an overlay, not a playbook"), "\(errors)")

@@ -431,7 +431,9 @@ struct PlaybookDecoder {
         }
         for (check, need, node) in needNodes where seen[need] == nil && !knownCheckIDs.contains(need) {
             var message = "check '\(check)' needs unknown check '\(need)'"
-            if let near = Suggest.closest(to: need, in: seen.keys) { message += "; did you mean '\(near)'?" }
+            if let near = Suggest.closest(to: need, in: Array(seen.keys) + knownCheckIDs.sorted()) {
+                message += "; did you mean '\(near)'?"
+            }
             reader.error(.unknownCheck, message, at: node)
         }
         if let cycle = Self.findCycle(out) {
