@@ -290,17 +290,17 @@ struct StepConditionDecodingTests {
 
     @Test(arguments: [
         ("      when:\n        fact: {mechanizm: [spf]}\n",
-         "t.yaml:45:16: error: unknown role 'mechanizm' in 'fact'; did you mean 'mechanism'?"),
+         "t.yaml:33:16: error: unknown role 'mechanizm' in 'fact'; did you mean 'mechanism'?"),
         ("      when:\n        fact: {mechanism: [spff]}\n",
-         "t.yaml:45:28: error: unknown mechanism value 'spff'; did you mean 'spf'?"),
+         "t.yaml:33:28: error: unknown mechanism value 'spff'; did you mean 'spf'?"),
         ("      unles:\n        signal: [nginx]\n",
-         "t.yaml:44:7: error: unknown key 'unles' in remediation step; did you mean 'unless'?"),
+         "t.yaml:32:5: error: unknown key 'unles' in remediation step; did you mean 'unless'?"),
         ("      first-when:\n        fact: {recipient-provider: [gmial]}\n",
-         "t.yaml:45:38: error: unknown recipient-provider value 'gmial'; did you mean 'gmail'?"),
+         "t.yaml:33:37: error: unknown recipient-provider value 'gmial'; did you mean 'gmail'?"),
         ("      when:\n        fact: [mechanism]\n",
-         "t.yaml:45:15: error: 'fact' must be a mapping of role names to values, such as {mechanism: [spf, dkim]}"),
+         "t.yaml:33:15: error: 'fact' must be a mapping of role names to values, such as {mechanism: [spf, dkim]}"),
         ("      verify: dig +short TXT {{sender-domian}}\n",
-         "t.yaml:44:30: error: unknown template variable 'sender-domian'; did you mean 'sender-domain'?"),
+         "t.yaml:32:28: error: unknown template variable 'sender-domian'; did you mean 'sender-domain'?"),
     ])
     func mistakesAreReportedWhereTheyAre(_ yaml: String, _ expected: String) {
         let text = remediation("  - id: s\n    step: Fix it\n    detail: Like this.\n" + yaml.replacingOccurrences(of: "      ", with: "    ", options: .anchored))

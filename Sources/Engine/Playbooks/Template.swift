@@ -67,7 +67,8 @@ public struct Template: Sendable, CustomStringConvertible {
     public static func whereToFind(_ name: String) -> String? {
         switch name {
         case "host":
-            return "the host name from the address that failed (for a web site, the name in the browser's address bar)"
+            return "the server's host name: for a web site the name in the browser's address bar, for mail or FTP "
+                + "the server name in the program's settings"
         case "address", "sender-ip":
             return "the public IP address your mail server sends from: a bounce shows it after 'with ip:' or "
                 + "'Messages from', and the hosting provider's panel lists it"

@@ -88,6 +88,8 @@ extension Engine {
         case .unknown:
             out.append("the whole error message exactly as it appeared, copied as text rather than a screenshot")
             out.append("where you saw it: in the browser, in your e-mail program, or in a file transfer program")
+            out.append("if it was a web page: the address in the browser bar, and whether it also fails in a private window")
+            out.append("if it was an e-mail: the whole bounce message you received, including the lines that start with 421")
         case .smtp:
             if facts.replies.isEmpty && facts.enhancedCodes.isEmpty {
                 out.append("the whole bounce message you received, including the lines that start with 421")

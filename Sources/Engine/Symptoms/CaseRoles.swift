@@ -368,7 +368,7 @@ struct CaseRoleScanner: Sendable {
             [(1, .certNames, .certNames)], rank: 0, "the certificate subject")
         add(#"matched cert's "([^"\s]{1,253})""#, ["matched cert"], [(1, .certNames, .certNames)], rank: 0,
             "the certificate name curl matched")
-        add(#"\bdns:([*a-zA-Z0-9._-]{1,253}(?:,\s{0,2}dns:[*a-zA-Z0-9._-]{1,253}){0,30})"#, ["dns:"],
+        add(#"\bdns:([*a-zA-Z0-9._-]{1,253}(?:,\s{0,2}(?:dns|ip address):[*a-zA-Z0-9._:-]{1,253})*)"#, ["dns:"],
             [(1, .certNames, .certNames)], rank: 0, "the certificate's subjectAltName list")
         add(#"certificate is valid for ([^\n]{1,600}?), not "#, ["certificate is valid for"],
             [(1, .certNames, .certNames)], rank: 0, "the names the client says the certificate is valid for")
@@ -404,7 +404,7 @@ struct CaseRoleScanner: Sendable {
         ]
         keywords = table.map { Keyword(regex: SymptomRegex.compile($0.0), mechanism: $0.1) }
         evidenceLine = SymptomRegex.compile(
-            #"^[^\n]{0,2000}?(?:^\s{0,8}[245]\d\d[ -][245]\.\d{1,3}\.\d|\bdsn=|\bstatus=(?:deferred|bounced)|diagnostic-code:|\bsaid:|\bah0\d{4}\b|\[(?:error|warn|crit)\])[^\n]{0,4000}"#)
+            #"^[^\n]*?(?:^\s{0,8}[245]\d\d[ -][245]\.\d{1,3}\.\d|\bdsn=|\bstatus=(?:deferred|bounced)|diagnostic-code:|\bsaid:|\bah0\d{4}\b|\[(?:error|warn|crit)\])[^\n]*"#)
     }
 
     /// Enhanced status codes that name what failed (Gmail's and Microsoft's).
@@ -650,12 +650,15 @@ struct CaseRoleScanner: Sendable {
         case .certNames:
             var out: [String] = []
             let separators = CharacterSet(charactersIn: ", ")
+            // a subjectAltName list names its kinds: only DNS entries are names
+            let typed = trimmed.lowercased().contains("dns:")
             for piece in trimmed.components(separatedBy: separators) where !piece.isEmpty {
                 var name = piece.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "\"'[]()"))
+                if typed && !name.hasPrefix("dns:") { continue }
                 if name.hasPrefix("dns:") { name.removeFirst(4) }
                 let wildcard = name.hasPrefix("*.")
                 guard let host = HostExtractor.normalize(wildcard ? String(name.dropFirst(2)) : name,
-                                                         singleLabel: true, generic: false) else { continue }
+                                                         singleLabel: false, generic: false) else { continue }
                 out.append(wildcard ? "*." + host : host)
                 if out.count >= CaseRoles.limit { break }
             }
