@@ -350,6 +350,11 @@ struct CaseRoleScanner: Sendable {
             "the Host header set on the command line")
         add(#"\bcurl\b[^\n]{0,300}?\bhttps://\[?([^/\s'"\]:]{1,253})"#, ["curl"],
             [(1, .sni, .host), (1, .requestedHost, .host)], rank: 2, "the name in the URL curl connected to")
+        // the name a sentence or log line ties to the 421 itself, not a name that "works"
+        add(#"\bhttps?://([^/\s'"<>()\[\],;`:]{1,253})[^\s'"<>]{0,200}\s{1,3}(?:now |still |only |always |sometimes )?(?:returns?|gives?|shows?|answers?|gets?|got|fails with|responds with|is|=)\s{1,3}[^\n]{0,20}?(?:421|misdirected)"#,
+            ["421", "misdirected"], [(1, .requestedHost, .host)], rank: 0, "the URL the input says answers 421")
+        add(#"(?:421|misdirected request)[^\n]{0,40}?\b(?:for|on|at|from|when opening|visiting)\s{1,3}(?:https?://)?([a-z0-9][a-z0-9.-]{1,251}[a-z0-9])"#,
+            ["421", "misdirected"], [(1, .requestedHost, .host)], rank: 1, "the name the input says the 421 is for")
         add(#"-servername\s{1,3}"# + hostName, ["-servername"], [(1, .sni, .host)], rank: 1,
             "the SNI given to openssl s_client")
         add(#"\bupstream: "(?:https?|grpcs?)://([^/"\s]{1,260})"#, ["upstream: \""], [(1, .originIP, .hostOrIP)],
@@ -561,6 +566,8 @@ struct CaseRoleScanner: Sendable {
                     detail: "proxy: a signature of it in the response"))
             }
         }
+        // a mail session has no requested host: the names in it are the sender's and the receiver's
+        if facts.protocolVerdict.value == .smtp { roles.removeAll(.requestedHost) { _ in true } }
         if roles.first(.requestedHost) == nil {
             let proto = facts.protocolVerdict.value
             if proto != .smtp {
