@@ -315,3 +315,88 @@ struct StepConditionDecodingTests {
         #expect(errors.count == 1 && errors[0].contains("unknown template variable 'hots'; did you mean 'host'?"), "\(errors)")
     }
 }
+
+@Suite("step selection")
+struct StepSelectionTests {
+    /// A playbook whose steps exercise each rule: a `when` on a fact, `unless`, `first-when`, plain steps.
+    static let playbook = """
+        kb: playbook/1
+        id: smtp.steps
+        title: Steps
+        protocol: smtp
+        cause: smtp-concurrency
+        article: smtp-concurrency
+        summary: Used by the tests.
+        signals:
+          - id: later
+            weight: 6
+            text: 'try again later'
+          - id: greylist
+            weight: 1
+            text: 'greylist'
+        remediation:
+          - id: plain
+            step: A step for every case
+            detail: Always.
+          - id: ptr
+            step: Publish a PTR for {{sender-ip}}
+            detail: Only when PTR is named or nothing is.
+            when:
+              fact: {mechanism: [ptr, unknown]}
+            verify: dig +short -x {{sender-ip}}
+          - id: not-greylisted
+            step: Not for greylisting
+            detail: Left out when the greylist signal matched.
+            unless:
+              signal: [greylist]
+          - id: provider
+            step: For the provider
+            detail: First when the recipient is at Gmail.
+            first-when:
+              fact: {recipient-provider: [gmail]}
+        tests:
+          - name: positive
+            input: '421 4.7.0 try again later'
+            expect: top
+          - name: negative
+            input: 'nothing here'
+            expect: no-match
+        """
+
+    func steps(_ text: String) async throws -> [RemediationItem] {
+        let playbook = try PlaybookLoader(context: testContext).decode(Self.playbook, path: "steps.yaml")
+        let engine = Engine(catalog: PlaybookCatalog(playbooks: [playbook]), knowledge: KnowledgeBase(articles: []),
+                            registry: ProbeRegistry([EchoProbe.self]))
+        let report = await engine.diagnose([InputText(name: "t", text: text)])
+        return try #require(report.diagnoses.first).remediation
+    }
+
+    @Test func unconditionedStepsKeepTheirOrder() async throws {
+        let items = try await steps("421 4.3.2 mx.example.net try again later")
+        #expect(items.map(\.id) == ["plain", "ptr", "not-greylisted", "provider"])
+        // nothing names the sender's IP: a fill-in, and the detail says where to find it
+        let ptr = try #require(items.first { $0.id == "ptr" })
+        #expect(ptr.verify == "dig +short -x YOUR-SENDING-IP")
+        #expect(ptr.step == "Publish a PTR for your sending IP address")
+        #expect(ptr.detail.hasSuffix("Replace YOUR-SENDING-IP with the public IP address your mail server sends from: "
+            + "a bounce shows it after 'with ip:' or 'Messages from', and the hosting provider's panel lists it."))
+    }
+
+    @Test func evidenceMovesStepsFirstAndRulesStepsOut() async throws {
+        let text = """
+            <kim@gmail.com>: host gmail-smtp-in.l.google.com[142.250.1.26] said: 421 4.7.0 try again later, \
+            greylisted; reverse DNS for [203.0.113.7] failed
+            """
+        let items = try await steps(text)
+        // ptr held on a value the reply names, provider's first-when held: both first, in playbook order;
+        // the greylist signal rules 'not-greylisted' out
+        #expect(items.map(\.id) == ["ptr", "provider", "plain"], "\(items.map(\.id))")
+        #expect(items.first?.verify == "dig +short -x 203.0.113.7")
+    }
+
+    @Test func aMechanismNoStepIsAboutDropsOnlyThoseSteps() async throws {
+        let items = try await steps("421 4.7.0 try again later; TLS 1.0 is not supported")
+        #expect(!items.contains { $0.id == "ptr" }, "\(items.map(\.id))")
+        #expect(items.contains { $0.id == "plain" })
+    }
+}

@@ -152,3 +152,20 @@ struct AskTests {
         }
     }
 }
+
+@Suite("roles in the playbook JSON Schema")
+struct RoleSchemaTests {
+    @Test func factConditionsListEveryRoleAndMechanism() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Shipped.root + "/schema/playbook.schema.json"))
+        let schema = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let defs = try #require(schema["$defs"] as? [String: Any])
+        let fact = try #require(defs["factCondition"] as? [String: Any])
+        let roles = Set((fact["properties"] as? [String: Any] ?? [:]).keys)
+        #expect(roles == Set(CaseRoles.Role.allCases.map(\.rawValue)))
+        let mechanisms = (defs["mechanism"] as? [String: Any])?["enum"] as? [String] ?? []
+        #expect(Set(mechanisms) == Set(CaseRoles.mechanisms + ["known", "unknown"]))
+        let step = try #require(defs["step"] as? [String: Any])
+        let keys = Set((step["properties"] as? [String: Any] ?? [:]).keys)
+        #expect(keys.isSuperset(of: ["when", "unless", "first-when"]), "\(keys)")
+    }
+}
