@@ -505,7 +505,8 @@ public struct Engine: Sendable {
             }
         }
         if let manual = check.manual {
-            return result(.manual, Template.fill(manual, variables))
+            // Names the input lacks read as words in sentences and as shell-safe fill-ins in code spans.
+            return result(.manual, Template.fillText(manual, variables))
         }
         guard let probeID = check.probe, let probeType = registry.probe(probeID) else {
             return result(.error, "probe '\(check.probe ?? "")' is not registered")
@@ -718,13 +719,6 @@ public struct Engine: Sendable {
             enhancedCodes: facts.enhancedCodes, phases: facts.phases.map(\.rawValue), hosts: Array(facts.hosts.prefix(10)),
             stacks: ordered(facts.stacks), providers: ordered(facts.providers), signatures: ordered(facts.signatures),
             intermittent: facts.intermittent, findings: facts.findings, checked: facts.checked, roles: facts.roles.summary)
-    }
-}
-
-extension Template {
-    /// Fills `{{variable}}` holes in free text such as manual instructions, leaving placeholders for missing values.
-    static func fill(_ text: String, _ values: [String: String]) -> String {
-        (try? Template(text))?.render(values) ?? text
     }
 }
 
