@@ -219,6 +219,29 @@ struct CaseRolesTests {
         #expect(r.values(.certNames) == ["www.shop-example.test", "shop-example.test"])
     }
 
+    @Test func authenticationResultsPutTheFromDomainFirst() {
+        let r = roles("""
+            Authentication-Results: mx.google.com; spf=fail (google.com: domain of bounce@news.acme.test does not \
+            designate 203.0.113.9 as permitted sender) smtp.mailfrom=bounce@news.acme.test; dmarc=fail (p=REJECT) header.from=acme.test
+            """)
+        #expect(r.values(.senderDomain) == ["acme.test", "news.acme.test"])
+        #expect(r.values(.senderIP) == ["203.0.113.9"])
+        #expect(Set(r.values(.mechanism)) == ["spf", "dmarc"])
+    }
+
+    @Test(arguments: [
+        ("421-4.7.0 [2a01:4f8:c17:1::5] The IP address sending this message does not have a PTR record setup. - gsmtp",
+         "2a01:4f8:c17:1::5"),
+        ("421-4.7.28 [198.51.100.7      15] Gmail has detected an unusual rate of unsolicited mail. - gsmtp", "198.51.100.7"),
+        ("451 4.7.650 The mail server [203.0.113.9] has been temporarily rate limited due to IP reputation.", "203.0.113.9"),
+        ("421 Connection refused, too many sessions from 203.0.113.4. Please lower the number of concurrent sessions. IB007",
+         "203.0.113.4"),
+        ("421 Temporarily rejected. Reverse DNS for 203.0.113.5 failed. IB108", "203.0.113.5"),
+    ])
+    func providersNameTheSendingIPTheirWay(_ reply: String, _ ip: String) {
+        #expect(roles(reply).values(.senderIP) == [ip])
+    }
+
     @Test func theJSONSummaryUsesTheRoleNames() {
         let summary = roles(Tickets.gmail4726).summary
         #expect(summary["sender-domain"] == ["billing.acme-shop.test"])
@@ -392,6 +415,24 @@ struct StepSelectionTests {
         // the greylist signal rules 'not-greylisted' out
         #expect(items.map(\.id) == ["ptr", "provider", "plain"], "\(items.map(\.id))")
         #expect(items.first?.verify == "dig +short -x 203.0.113.7")
+    }
+
+    @Test func whenTheRolesRuleOutEveryStepTheOtherConditionsDecide() async throws {
+        let only = Self.playbook.replacingOccurrences(of: """
+              - id: plain
+                step: A step for every case
+                detail: Always.
+
+            """, with: "")
+            .replacingOccurrences(of: "    unless:\n      signal: [greylist]\n", with: "    when:\n      fact: {mechanism: [ptr]}\n")
+            .replacingOccurrences(of: "    first-when:\n", with: "    when:\n")
+            .replacingOccurrences(of: "recipient-provider: [gmail]", with: "recipient-provider: [yahoo]")
+        let playbook = try PlaybookLoader(context: testContext).decode(only, path: "steps.yaml")
+        let engine = Engine(catalog: PlaybookCatalog(playbooks: [playbook]), knowledge: KnowledgeBase(articles: []),
+                            registry: ProbeRegistry([EchoProbe.self]))
+        let report = await engine.diagnose([InputText(name: "t", text: "421 4.7.0 try again later; TLS 1.0 is not supported")])
+        // every step's fact condition is unmet: rather than no steps, the ones whose other conditions hold
+        #expect(report.diagnoses.first?.remediation.map(\.id) == ["ptr", "not-greylisted", "provider"])
     }
 
     @Test func aMechanismNoStepIsAboutDropsOnlyThoseSteps() async throws {

@@ -272,6 +272,9 @@ struct CaseRoleScanner: Sendable {
             ["["], [(1, .senderIP, .ip)], rank: 0, "the IP the reply opens with")
         add(#"[?&](?:ip|v)="# + ip4, ["ip=", "v="], [(1, .senderIP, .ip)], rank: 1,
             "the IP in the provider's explanation link")
+        add(#"\bdomain of (?:[^\s@]{1,64}@)?"# + name + #" does not designate "# + ip + #" as permitted sender"#,
+            ["does not designate"], [(1, .senderDomain, .addressDomain), (2, .senderIP, .ip)], rank: 0,
+            "the domain and IP of the SPF result", mechanism: "spf")
         add(#"\bsending domain\s{1,3}"# + name, ["sending domain"], [(1, .senderDomain, .addressDomain)], rank: 0,
             "the domain the reply calls the sending domain")
         add(#"\bfrom "# + name + #" is not accepted due to"#, ["is not accepted due to"],
@@ -290,7 +293,8 @@ struct CaseRoleScanner: Sendable {
             "the Return-Path of the returned message")
         add(#"\bsmtp\.mailfrom=(?:[^\s;@]{1,64}@)?"# + name, ["smtp.mailfrom="], [(1, .senderDomain, .addressDomain)],
             rank: 1, "the envelope domain in Authentication-Results")
-        add(#"\bheader\.from="# + name, ["header.from="], [(1, .senderDomain, .addressDomain)], rank: 0,
+        // the From domain is the one DMARC reads, so it outranks envelope domains
+        add(#"\bheader\.from="# + name, ["header.from="], [(1, .senderDomain, .addressDomain)], rank: -1,
             "the From domain in Authentication-Results")
         add(#"\benvelope-from[=:]\s{0,3}<?"# + address, ["envelope-from"], [(1, .senderDomain, .addressDomain)],
             rank: 2, "the envelope sender")
@@ -409,7 +413,7 @@ struct CaseRoleScanner: Sendable {
         ]
         keywords = table.map { Keyword(regex: SymptomRegex.compile($0.0), mechanism: $0.1) }
         evidenceLine = SymptomRegex.compile(
-            #"^[^\n]*?(?:^\s{0,8}[245]\d\d[ -][245]\.\d{1,3}\.\d|\bdsn=|\bstatus=(?:deferred|bounced)|diagnostic-code:|\bsaid:|\bah0\d{4}\b|\[(?:error|warn|crit)\])[^\n]*"#)
+            #"^[^\n]*?(?:^\s{0,8}[245]\d\d[ -][245]\.\d{1,3}\.\d|\bdsn=|\bstatus=(?:deferred|bounced)|diagnostic-code:|authentication-results:|\bsaid:|\bah0\d{4}\b|\[(?:error|warn|crit)\])[^\n]*"#)
     }
 
     /// Enhanced status codes that name what failed (Gmail's and Microsoft's).
