@@ -588,7 +588,8 @@ struct PlaybookDecoder {
         return .string(scalar.value)
     }
 
-    private mutating func decodeCondition(_ node: YAMLNode, signalIDs: Set<String>, what: String = "'when'") -> CheckCondition {
+    private mutating func decodeCondition(_ node: YAMLNode, signalIDs: Set<String>,
+                                          what: String = "'when'") -> CheckCondition {
         var condition = CheckCondition(live: nil, stacks: [], signals: [], has: [])
         guard let f = reader.fields(node, what: what, allowed: Self.conditionKeys) else { return condition }
         if let n = f["live"]?.value { condition.live = reader.bool(n, "'live'") }
@@ -679,7 +680,9 @@ struct PlaybookDecoder {
                                        audience: audience, when: condition)
             // issue 9: steps chosen and ordered by the evidence; templates in the step's text
             if let n = f["unless"]?.value { item.unless = decodeCondition(n, signalIDs: signalIDs, what: "'unless'") }
-            if let n = f["first-when"]?.value { item.firstWhen = decodeCondition(n, signalIDs: signalIDs, what: "'first-when'") }
+            if let n = f["first-when"]?.value {
+                item.firstWhen = decodeCondition(n, signalIDs: signalIDs, what: "'first-when'")
+            }
             for key in ["step", "detail"] {
                 if let n = f[key]?.value, n.scalar?.contains("{{") == true { _ = reader.template(n, "'\(key)'") }
             }

@@ -75,7 +75,8 @@ public struct Template: Sendable, CustomStringConvertible {
         case "sender-domain":
             return "the domain of the address you send from, the part after the @"
         case "receiving-mx":
-            return "the receiving mail server: a bounce names it after 'host', and `dig +short MX {{recipient-domain}}` lists it"
+            return "the receiving mail server: a bounce names it after 'host', and "
+                + "`dig +short MX {{recipient-domain}}` lists it"
         case "recipient-domain":
             return "the part after the @ of the address the mail was for"
         case "origin", "origin-ip":

@@ -88,13 +88,16 @@ extension Engine {
         case .unknown:
             out.append("the whole error message exactly as it appeared, copied as text rather than a screenshot")
             out.append("where you saw it: in the browser, in your e-mail program, or in a file transfer program")
-            out.append("if it was a web page: the address in the browser bar, and whether it also fails in a private window")
-            out.append("if it was an e-mail: the whole bounce message you received, including the lines that start with 421")
+            out.append("if it was a web page: the address in the browser bar, and whether it also fails in a "
+                + "private window")
+            out.append("if it was an e-mail: the whole bounce message you received, including the lines that start "
+                + "with 421")
         case .smtp:
             if facts.replies.isEmpty && facts.enhancedCodes.isEmpty {
                 out.append("the whole bounce message you received, including the lines that start with 421")
             } else if roles.first(.receivingMX) == nil && roles.first(.recipientDomain) == nil {
-                out.append("the whole bounce message you received, not only the error line: it names the server that refused the mail")
+                out.append("the whole bounce message you received, not only the error line: it names the server "
+                    + "that refused the mail")
             }
             if roles.first(.senderDomain) == nil {
                 out.append("the e-mail address you sent from")
@@ -107,10 +110,10 @@ extension Engine {
                 out.append("whether you sent a newsletter or many messages at once shortly before")
             }
         case .http:
-            if roles.first(.requestedHost) == nil {
-                out.append("the address in the browser bar, and whether it also fails in a private window")
+            if let host = roles.first(.requestedHost) {
+                out.append("whether \(host) also fails in a private window or in another browser")
             } else {
-                out.append("whether \(roles.first(.requestedHost)!) also fails in a private window or in another browser")
+                out.append("the address in the browser bar, and whether it also fails in a private window")
             }
             if facts.intermittent == nil {
                 out.append("whether it happens every time or only sometimes, and since when")
@@ -119,7 +122,8 @@ extension Engine {
                 out.append("the exact text of the error page, or a screenshot of the whole browser window")
             }
             if roles.first(.product) == nil, causes.contains("server-update-regression") || causes.isEmpty {
-                out.append("whether anything changed on the site or server shortly before: an update, a new plugin, a moved domain")
+                out.append("whether anything changed on the site or server shortly before: an update, a new "
+                    + "plugin, a moved domain")
             }
         case .ftp:
             out.append("the name of your file transfer program and its version")

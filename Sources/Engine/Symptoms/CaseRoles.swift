@@ -160,7 +160,8 @@ public struct CaseRoles: Sendable, Hashable {
         ("gmx.net", "gmx"), ("gmx.de", "gmx"), ("gmx.at", "gmx"), ("gmx.ch", "gmx"), ("gmx.com", "gmx"),
         ("web.de", "gmx"),
         ("mimecast.com", "mimecast"), ("pphosted.com", "proofpoint"), ("secureserver.net", "godaddy"),
-        ("orange.fr", "orange"), ("wanadoo.fr", "orange"), ("zoho.com", "zoho"), ("zoho.eu", "zoho"), ("free.fr", "free"),
+        ("orange.fr", "orange"), ("wanadoo.fr", "orange"), ("zoho.com", "zoho"), ("zoho.eu", "zoho"),
+        ("free.fr", "free"),
     ]
 
     /// Domains that run a provider's mail infrastructure: never the customer's own sending domain.
@@ -474,7 +475,8 @@ struct CaseRoleScanner: Sendable {
                     roleSeen.insert(capture.role)
                 }
                 if let mechanism = rule.mechanism {
-                    out.append(Candidate(role: .mechanism, value: mechanism, rank: 0, order: (index, m.range.lowerBound),
+                    out.append(Candidate(role: .mechanism, value: mechanism, rank: 0,
+                                         order: (index, m.range.lowerBound),
                                          evidence: Evidence(kind: "role", text: matched,
                                                             detail: "mechanism: \(rule.detail)", location: location)))
                 }
@@ -535,7 +537,8 @@ struct CaseRoleScanner: Sendable {
         let mx = roles.values(.receivingMX)
         let recipients = roles.values(.recipientDomain)
         roles.removeAll(.senderDomain) { domain in
-            mx.contains { CaseRoles.isUnder($0, domain) } || recipients.contains { $0.caseInsensitiveCompare(domain) == .orderedSame }
+            mx.contains { CaseRoles.isUnder($0, domain) }
+                || recipients.contains { $0.caseInsensitiveCompare(domain) == .orderedSame }
                 || CaseRoles.infrastructureSuffixes.contains { CaseRoles.isUnder(domain, $0) }
         }
         // nor the receiver's address the sender's IP
@@ -652,11 +655,12 @@ struct CaseRoleScanner: Sendable {
             while rest.hasSuffix("/") { rest = rest.dropLast() }
             let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
             let hostPart = authority.split(separator: ":").first.map(String.init) ?? ""
-            guard let host = HostExtractor.normalize(hostPart, singleLabel: true, generic: false) ?? (isIP(hostPart) ? hostPart : nil)
-            else { return nil }
+            guard let host = HostExtractor.normalize(hostPart, singleLabel: true, generic: false)
+                ?? (isIP(hostPart) ? hostPart : nil) else { return nil }
             let scheme = trimmed[..<schemeEnd.lowerBound].lowercased()
             let path = rest.dropFirst(authority.count).prefix { $0 != "?" && $0 != "#" }
-            let port = authority.contains(":") ? ":" + (authority.split(separator: ":").last.map(String.init) ?? "") : ""
+            let portNumber = authority.split(separator: ":").last.map(String.init) ?? ""
+            let port = authority.contains(":") ? ":" + portNumber : ""
             return ["\(scheme)://\(host)\(port)\(path)"]
         case .certNames:
             var out: [String] = []
