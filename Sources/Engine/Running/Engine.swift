@@ -114,7 +114,8 @@ public struct Engine: Sendable {
             facts.hosts.removeAll { $0 == target.host }
             facts.hosts.insert(target.host, at: 0)
         }
-        extractor.completeRoles(&facts, configs: analysed.inputs.filter { $0.kind != "text" })
+        // Config directives (their comments are skipped) can name the origin; logs were read as prose already.
+        extractor.completeRoles(&facts, configs: analysed.inputs.filter { $0.kind.hasSuffix("-config") })
         return facts
     }
 
