@@ -237,8 +237,36 @@ public struct CheckCondition: Sendable {
     public var stacks: [String]
     public var signals: [String]
     public var has: [String]
+    /// Conditions on the case's roles (`fact: {mechanism: [spf, dkim]}`), all of which must hold.
+    public var facts: [FactCondition] = []
 
-    public var isEmpty: Bool { live == nil && stacks.isEmpty && signals.isEmpty && has.isEmpty }
+    public var isEmpty: Bool { live == nil && stacks.isEmpty && signals.isEmpty && has.isEmpty && facts.isEmpty }
+}
+
+/// A condition on one role of the case (issue 9): it holds when the input shows any of `values` for the role.
+/// `known` holds when the input shows some value, `unknown` when it shows none.
+public struct FactCondition: Sendable, Hashable {
+    public var role: CaseRoles.Role
+    public var values: [String]
+
+    public init(role: CaseRoles.Role, values: [String]) {
+        self.role = role
+        self.values = values
+    }
+
+    /// Whether it holds, and whether it held on a value the input shows (not merely on `unknown`).
+    public func evaluate(_ roles: CaseRoles) -> (holds: Bool, onEvidence: Bool) {
+        let shown = roles.values(role).map { $0.lowercased() }
+        var holdsUnknown = false
+        for want in values.map({ $0.lowercased() }) {
+            switch want {
+            case "known": if !shown.isEmpty { return (true, true) }
+            case "unknown": if shown.isEmpty { holdsUnknown = true }
+            default: if shown.contains(want) { return (true, true) }
+            }
+        }
+        return (holdsUnknown, false)
+    }
 }
 
 public struct Check: Sendable {
@@ -279,6 +307,10 @@ public struct RemediationStep: Sendable {
     public var audience: Audience = .admin
     /// A step whose condition the evidence rules out is left out of the report.
     public var when: CheckCondition = CheckCondition(live: nil, stacks: [], signals: [], has: [])
+    /// A step is also left out when any one part of `unless` holds (issue 9).
+    public var unless: CheckCondition?
+    /// A step whose `first-when` holds moves ahead of the steps the evidence does not point at (issue 9).
+    public var firstWhen: CheckCondition?
 }
 
 public struct PlaybookTest: Sendable {

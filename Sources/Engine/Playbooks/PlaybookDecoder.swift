@@ -27,9 +27,14 @@ struct PlaybookDecoder {
     static let signalKeys = ["id", "weight", "note"] + matcherKeys + textConditionKeys
     static let checkKeys = ["id", "title", "probe", "with", "expect", "fail", "fail-title", "when", "needs", "required",
                             "weight", "manual"]
-    static let remediationKeys = ["id", "step", "detail", "stacks", "verify", "audience", "when"]
+    static let remediationKeys = ["id", "step", "detail", "stacks", "verify", "audience", "when"] + stepOrderKeys
     static let testKeys = ["name", "input", "stack", "intermittent", "protocol", "expect"]
-    static let conditionKeys = ["live", "stack", "signal", "has"]
+    static let conditionKeys = ["live", "stack", "signal", "has"] + factConditionKeys
+    /// Conditions on the case's roles, and the step keys that choose and order steps by the evidence (issue 9).
+    static let factConditionKeys = ["fact"]
+    static let stepOrderKeys = ["unless", "first-when"]
+    /// Values every `fact` condition accepts besides the role's own: some value shown, or none.
+    static let factWildcards = ["known", "unknown"]
     static let hasValues = ["host", "target", "origin", "addresses"]
     static let expectOps = ["not", "contains", "matches", "lt", "gt"]
 
@@ -598,9 +603,10 @@ struct PlaybookDecoder {
         return .string(scalar.value)
     }
 
-    private mutating func decodeCondition(_ node: YAMLNode, signalIDs: Set<String>) -> CheckCondition {
+    private mutating func decodeCondition(_ node: YAMLNode, signalIDs: Set<String>,
+                                          what: String = "'when'") -> CheckCondition {
         var condition = CheckCondition(live: nil, stacks: [], signals: [], has: [])
-        guard let f = reader.fields(node, what: "'when'", allowed: Self.conditionKeys) else { return condition }
+        guard let f = reader.fields(node, what: what, allowed: Self.conditionKeys) else { return condition }
         if let n = f["live"]?.value { condition.live = reader.bool(n, "'live'") }
         if let n = f["stack"]?.value, let items = reader.scalarList(n, "'stack'") {
             condition.stacks = reader.vocabulary(items, Vocabulary.stacks, "stack")
@@ -611,7 +617,41 @@ struct PlaybookDecoder {
         if let n = f["has"]?.value, let items = reader.scalarList(n, "'has'") {
             condition.has = reader.vocabulary(items, Self.hasValues, "'has' value")
         }
+        if let n = f["fact"]?.value { condition.facts = decodeFactConditions(n) }
         return condition
+    }
+
+    /// `fact: {mechanism: [spf, dkim], sender-ip: known}`: role names with the values any of which must be shown.
+    private mutating func decodeFactConditions(_ node: YAMLNode) -> [FactCondition] {
+        guard let pairs = node.mapping, !pairs.isEmpty else {
+            reader.error(.wrongType, "'fact' must be a mapping of role names to values, such as {mechanism: [spf, dkim]}",
+                         at: node)
+            return []
+        }
+        let roleNames = CaseRoles.Role.allCases.map(\.rawValue)
+        var out: [FactCondition] = []
+        for pair in pairs {
+            guard let key = pair.key.scalar else { continue }
+            guard let role = CaseRoles.Role(rawValue: key) else {
+                var message = "unknown role '\(key)' in 'fact'"
+                if let near = Suggest.closest(to: key, in: roleNames) { message += "; did you mean '\(near)'?" }
+                reader.error(.unknownKey, message, at: pair.key)
+                continue
+            }
+            guard let items = reader.scalarList(pair.value, "'fact' '\(key)'") else { continue }
+            guard !items.isEmpty else {
+                reader.error(.invalidValue, "'fact' '\(key)' needs at least one value", at: pair.value)
+                continue
+            }
+            var values: [String] = []
+            if let known = CaseRoles.vocabulary(of: role) {
+                values = reader.vocabulary(items, known + Self.factWildcards, "\(key) value")
+            } else {
+                values = items.map { $0.0 }
+            }
+            if values.count == items.count { out.append(FactCondition(role: role, values: values)) }
+        }
+        return out
     }
 
     // MARK: remediation and tests
@@ -651,8 +691,17 @@ struct PlaybookDecoder {
             }
             var condition = CheckCondition(live: nil, stacks: [], signals: [], has: [])
             if let n = f["when"]?.value { condition = decodeCondition(n, signalIDs: signalIDs) }
-            out.append(RemediationStep(id: id, step: step, detail: detail, stacks: stacks, verify: verify,
-                                       audience: audience, when: condition))
+            var item = RemediationStep(id: id, step: step, detail: detail, stacks: stacks, verify: verify,
+                                       audience: audience, when: condition)
+            // issue 9: steps chosen and ordered by the evidence; templates in the step's text
+            if let n = f["unless"]?.value { item.unless = decodeCondition(n, signalIDs: signalIDs, what: "'unless'") }
+            if let n = f["first-when"]?.value {
+                item.firstWhen = decodeCondition(n, signalIDs: signalIDs, what: "'first-when'")
+            }
+            for key in ["step", "detail"] {
+                if let n = f[key]?.value, n.scalar?.contains("{{") == true { _ = reader.template(n, "'\(key)'") }
+            }
+            out.append(item)
         }
         return out
     }

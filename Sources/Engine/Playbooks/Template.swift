@@ -30,7 +30,82 @@ public struct Template: Sendable, CustomStringConvertible {
         case "sender-domain": return "YOUR-DOMAIN"
         case "receiving-mx": return "THEIR-MX-HOST"
         case "site-url": return "https://YOUR-SITE"
+        case "recipient-domain": return "RECIPIENT-DOMAIN"
+        case "recipient-provider": return "THEIR-PROVIDER"
+        case "product": return "YOUR-SERVER-SOFTWARE"
+        case "other": return "OTHER-SITE-NAME"
         default: return "YOUR-" + name.uppercased()
+        }
+    }
+
+    /// What a sentence shows for a value the input does not give: words, not a shell fill-in.
+    public static func proseFillIn(_ name: String) -> String {
+        switch name {
+        case "host": return "the host name"
+        case "address", "sender-ip": return "your sending IP address"
+        case "origin", "origin-ip": return "the origin server's address"
+        case "connect", "target": return "the server"
+        case "sender-domain": return "your sending domain"
+        case "receiving-mx": return "the receiving mail server"
+        case "recipient-domain": return "the recipient's domain"
+        case "recipient-provider": return "the recipient's provider"
+        case "site-url": return "the site's address"
+        case "sni": return "the TLS server name"
+        case "host-header": return "the Host header"
+        case "cert-names": return "the certificate's names"
+        case "mechanism": return "the check the reply names"
+        case "product": return "the server software"
+        case "version": return "the version in use"
+        case "proxy": return "the proxy or CDN in front"
+        case "other": return "another site on the same server"
+        default: return "the " + name.replacingOccurrences(of: "-", with: " ")
+        }
+    }
+
+    /// Where a person finds a value the input does not give, said under a step whose command shows its
+    /// fill-in. May hold `{{variables}}` of its own, filled like the command.
+    public static func whereToFind(_ name: String) -> String? {
+        switch name {
+        case "host":
+            return "the server's host name: for a web site the name in the browser's address bar, for mail or FTP "
+                + "the server name in the program's settings"
+        case "address", "sender-ip":
+            return "the public IP address your mail server sends from: a bounce shows it after 'with ip:' or "
+                + "'Messages from', and the hosting provider's panel lists it"
+        case "sender-domain":
+            return "the domain of the address you send from, the part after the @"
+        case "receiving-mx":
+            return "the receiving mail server: a bounce names it after 'host', and "
+                + "`dig +short MX {{recipient-domain}}` lists it"
+        case "recipient-domain":
+            return "the part after the @ of the address the mail was for"
+        case "origin", "origin-ip":
+            return "the address of the server behind the proxy or CDN: the record in the CDN's DNS settings, or "
+                + "the address in the proxy's upstream (proxy_pass) line"
+        case "connect", "target":
+            return "the server's address and port, as given with --target or --resolve"
+        case "site-url":
+            return "the address visitors should use, exactly as the browser bar shows it, with https:// and www. "
+                + "if the site uses them"
+        case "sni":
+            return "the name the client sent in the TLS handshake: Apache's AH02032 line shows it as 'provided via SNI'"
+        case "host-header":
+            return "the Host the request carried: Apache's AH02032 line shows it as 'provided via HTTP', and "
+                + "nginx's error log as host:"
+        case "cert-names":
+            return "the names the certificate covers: `openssl s_client -connect {{host}}:443 -servername {{host}} "
+                + "</dev/null 2>/dev/null | openssl x509 -noout -ext subjectAltName` lists them"
+        case "proxy":
+            return "the CDN or proxy in front of the site (a cf-ray response header means Cloudflare)"
+        case "product", "version":
+            return "the server software and its version: `apachectl -v`, `nginx -v`, `postconf mail_version` or "
+                + "the Server response header"
+        case "port":
+            return "the port the service listens on"
+        case "other":
+            return "the name of another site served by the same server or proxy"
+        default:
+            return nil
         }
     }
 
@@ -103,6 +178,36 @@ public struct Template: Sendable, CustomStringConvertible {
             }
         }
         return out
+    }
+}
+
+extension Template {
+    /// Fills text for people (a step or its detail): inside `code spans` and indented code lines a missing value
+    /// becomes its shell-safe fill-in, in sentences it becomes words. Text that is not a valid template stays as is.
+    public static func fillText(_ text: String, _ values: [String: String]) -> String {
+        guard text.contains("{{") else { return text }
+        var out: [String] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let code = line.hasPrefix("    ") || line.hasPrefix("\t")
+            var pieces: [String] = []
+            for (i, piece) in line.split(separator: "`", omittingEmptySubsequences: false).enumerated() {
+                let inCode = code || i % 2 == 1
+                guard piece.contains("{{"), let template = try? Template(String(piece)) else {
+                    pieces.append(String(piece))
+                    continue
+                }
+                pieces.append(template.render(values, placeholder: { inCode ? fillIn($0) : proseFillIn($0) })
+                    ?? String(piece))
+            }
+            out.append(pieces.joined(separator: "`"))
+        }
+        return out.joined(separator: "\n")
+    }
+
+    /// The fill-ins a rendered command or text shows: the variables it uses that have no value.
+    public func missing(_ values: [String: String]) -> [String] {
+        var seen: Set<String> = []
+        return variablesUsed.filter { (values[$0] ?? "").isEmpty && seen.insert($0).inserted }
     }
 }
 

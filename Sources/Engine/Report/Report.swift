@@ -112,6 +112,8 @@ public struct FactsSummary: Sendable, Codable {
     public var findings: [Finding]
     /// What each analyzer checked in each config or log, including clean ones.
     public var checked: [CheckedInput]
+    /// Which name plays which part, role name to values best first (issue 9; docs/report-json.md).
+    public var roles: [String: [String]] = [:]
 }
 
 /// The report contract: `schema` versions the JSON shape (docs/report-json.md).
@@ -127,5 +129,6 @@ public struct Report: Sendable, Codable {
     public var facts: FactsSummary
     /// What would decide it, when inconclusive.
     public var next: [String]
+    public var ask: [String] = []
     public var notes: [String]
 }

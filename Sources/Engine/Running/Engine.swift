@@ -114,6 +114,8 @@ public struct Engine: Sendable {
             facts.hosts.removeAll { $0 == target.host }
             facts.hosts.insert(target.host, at: 0)
         }
+        // Config directives (their comments are skipped) can name the origin; logs were read as prose already.
+        extractor.completeRoles(&facts, configs: analysed.inputs.filter { $0.kind.hasSuffix("-config") })
         return facts
     }
 
@@ -231,12 +233,14 @@ public struct Engine: Sendable {
             // The text shows a 421 but the attached configs are clean: say so before the remaining causes.
             notes.append(cleared)
         }
-        return Report(protocol: ProtocolReport(verdict), status: status,
+        var report = Report(protocol: ProtocolReport(verdict), status: status,
                       verdict: verdictLine,
                       diagnoses: Array(diagnoses), codes: facts.census, facts: Self.summary(facts), next: Self.unique(next),
                       notes: notes + catalog.notes + knowledge.notes + facts.reducedInputs.map {
                           "\($0) is large: only the lines near a 421 cue were matched (kb logs reads a whole log)"
                       })
+        report.ask = Self.ask(facts, diagnoses: report.diagnoses, status: status)
+        return report
     }
 
     /// The input shows another error and nothing of a 421: say so first, and list only the causes whose
@@ -264,10 +268,12 @@ public struct Engine: Sendable {
             verdict.value = proto
             verdict.confidence = max(verdict.confidence, 0.5)
         }
-        return Report(protocol: ProtocolReport(verdict), status: .not421,
+        var report = Report(protocol: ProtocolReport(verdict), status: .not421,
                       verdict: "not a 421: the input shows \(shown)" + (related.isEmpty ? "" : "; a 421 cause can also show as this code"),
                       diagnoses: Array(related), codes: census, facts: Self.summary(facts), next: next,
                       notes: catalog.notes + knowledge.notes)
+        report.ask = Self.ask(facts, diagnoses: report.diagnoses, status: .not421)
+        return report
     }
 
     /// The lines of `text` that `prose` emptied, with the prose lines emptied instead; line numbers are kept.
@@ -411,7 +417,7 @@ public struct Engine: Sendable {
     /// Values for `{{variable}}` templates, from the target first, then the text.
     public static func variables(_ facts: Facts) -> [String: String] {
         var v: [String: String] = [:]
-        v["host"] = facts.target?.host ?? facts.hosts.first
+        v["host"] = facts.target?.host ?? facts.roles.first(.requestedHost) ?? facts.hosts.first
         // A second name, for checks that compare two hosts on one connection.
         v["other"] = facts.hosts.first { $0 != v["host"] }
         if let target = facts.target {
@@ -432,6 +438,10 @@ public struct Engine: Sendable {
         v["reply"] = facts.replies.first.map { String($0.code) }
         v["provider"] = firstByLocation(facts.providers)
         v["stack"] = firstByLocation(facts.stacks)
+        // The ticket's own names by role; a role the input does not show stays unset and renders as a fill-in.
+        for name in Template.roles {
+            if let role = CaseRoles.Role(rawValue: name) { v[name] = facts.roles.templateValue(role) }
+        }
         return v.compactMapValues { $0 }
     }
 
@@ -496,7 +506,8 @@ public struct Engine: Sendable {
             }
         }
         if let manual = check.manual {
-            return result(.manual, Template.fill(manual, variables))
+            // Names the input lacks read as words in sentences and as shell-safe fill-ins in code spans.
+            return result(.manual, Template.fillText(manual, variables))
         }
         guard let probeID = check.probe, let probeType = registry.probe(probeID) else {
             return result(.error, "probe '\(check.probe ?? "")' is not registered")
@@ -613,7 +624,7 @@ public struct Engine: Sendable {
             default: continue
             }
         }
-        return nil
+        return Self.unmetFacts(condition.facts, roles: facts.roles)
     }
 
     static func holds(_ expectation: Expectation, _ observed: ProbeValue) -> Bool {
@@ -659,16 +670,27 @@ public struct Engine: Sendable {
         let known = Set(facts.stacks.keys).union(facts.providers.keys)
         let relevant = !known.isDisjoint(with: playbook.remediation.flatMap(\.stacks))
         let matched = Set(candidate.matches.map(\.signal))
-        let possible = playbook.remediation.filter {
+        // A step is dropped when its `when` is unmet or any part of its `unless` holds (issue 9).
+        var possible = playbook.remediation.filter {
             unmet($0.when, facts: facts, variables: variables, matchedSignals: matched) == nil
+                && !($0.unless.map { Self.anyHolds($0, facts: facts, matchedSignals: matched) } ?? false)
+        }
+        if possible.isEmpty {
+            // The roles rule out every step (a reply that names something no step is about): keep the steps
+            // whose other conditions hold rather than answer with none.
+            possible = playbook.remediation.filter { step in
+                var loose = step.when
+                loose.facts = []
+                return unmet(loose, facts: facts, variables: variables, matchedSignals: matched) == nil
+            }
         }
         let steps = possible.filter { step in
             !relevant || step.stacks.isEmpty || !known.isDisjoint(with: step.stacks)
         }
-        let remediation = (steps.isEmpty ? possible : steps).map { step in
-            RemediationItem(id: step.id, audience: step.audience, step: step.step, detail: step.detail,
-                            verify: step.verify.flatMap { $0.render(variables) }, stacks: step.stacks)
+        let chosen = Self.ordered(steps.isEmpty ? possible : steps, facts: facts, matchedSignals: matched) {
+            unmet($0, facts: facts, variables: variables, matchedSignals: matched) == nil
         }
+        let remediation = chosen.map { Self.render($0, variables: variables) }
         let proto = facts.protocolVerdict
         var confidence = 1 - exp(-max(0, candidate.score) / (2 * playbook.threshold))
         if proto.value == playbook.protocolValue { confidence = confidence * (0.7 + 0.3 * proto.confidence) }
@@ -698,14 +720,7 @@ public struct Engine: Sendable {
             replies: facts.replies.map { Matcher.clip([String($0.code), $0.enhanced, $0.text].compactMap { $0 }.joined(separator: " "), to: 200) },
             enhancedCodes: facts.enhancedCodes, phases: facts.phases.map(\.rawValue), hosts: Array(facts.hosts.prefix(10)),
             stacks: ordered(facts.stacks), providers: ordered(facts.providers), signatures: ordered(facts.signatures),
-            intermittent: facts.intermittent, findings: facts.findings, checked: facts.checked)
-    }
-}
-
-extension Template {
-    /// Fills `{{variable}}` holes in free text such as manual instructions, leaving placeholders for missing values.
-    static func fill(_ text: String, _ values: [String: String]) -> String {
-        (try? Template(text))?.render(values) ?? text
+            intermittent: facts.intermittent, findings: facts.findings, checked: facts.checked, roles: facts.roles.summary)
     }
 }
 

@@ -167,6 +167,8 @@ public struct Facts: Sendable {
     public var census = CodeCensus()
     /// What each analyzer checked in each config or log, so a clean analysis can say so.
     public var checked: [CheckedInput] = []
+    /// Which name plays which part: sender, recipient, MX, origin, SNI, Host, mechanism … (issue 9).
+    public var roles = CaseRoles()
 
     public init(
         inputs: [InputText] = [], text: String = "", protocolVerdict: ProtocolVerdict = ProtocolVerdict(value: .unknown, confidence: 0),
@@ -313,5 +315,6 @@ extension Facts {
         providers = providers.mapValues(fix)
         signatures = signatures.mapValues(fix)
         intermittentEvidence = intermittentEvidence.map(fix)
+        roles.mapEvidence(fix)
     }
 }

@@ -18,13 +18,14 @@ public struct SymptomExtractor: Sendable {
         let web = WebFactsParser()
         let hosts = HostExtractor()
         let classifier = ProtocolClassifier()
+        let roles = CaseRoleScanner()
         let nginxPage = SymptomRegex.compile(
             #"421 misdirected request\s{0,3}</title>[\s\S]{0,800}?<center>\s{0,3}nginx"#)
         let plainMisdirected = SymptomRegex.compile(#"^[ \t>]*[`"']?misdirected request[`"'.!]?[ \t\r]*$"#)
 
         /// Patterns RE2 rejects (tests assert there are none); compiles every pattern.
         var invalidPatterns: [String] {
-            table.invalidPatterns + hosts.invalidPatterns + replies.invalidPatterns + web.invalidPatterns
+            table.invalidPatterns + hosts.invalidPatterns + replies.invalidPatterns + web.invalidPatterns + roles.invalidPatterns
                 + [nginxPage, plainMisdirected].filter { $0.check() != nil }.map(\.source)
         }
     }
@@ -115,7 +116,32 @@ public struct SymptomExtractor: Sendable {
         let (intermittent, intermittentEvidence) = intermittency(texts: texts, statements: statements)
         facts.intermittent = intermittent
         facts.intermittentEvidence = intermittentEvidence
+
+        // 7. which name is which
+        facts.roles = c.roles.scan(texts, facts: facts)
         return facts
+    }
+
+    /// Adds the roles that config directives (never their comments) and the command line show, once the
+    /// analyzers and the target are known: an `--origin` outranks an address read from the text.
+    public func completeRoles(_ facts: inout Facts, configs: [InputText]) {
+        let scanner = Self.compiled.roles
+        var roles = facts.roles
+        for config in configs {
+            let text = SymptomText(name: config.name, string: config.text)
+            for c in scanner.scan(text, index: 1_000) where c.role == .originIP {
+                roles.add(c.role, c.value, evidence: c.evidence)
+            }
+        }
+        if let target = facts.target {
+            if let origin = target.origin, let value = CaseRoleScanner.normalize(origin, .hostOrIP)?.first {
+                roles.prepend(.originIP, value, evidence: Evidence(kind: "stated", text: origin, detail: "origin-ip: stated with --origin"))
+            }
+            roles.prepend(.requestedHost, target.host, evidence: Evidence(kind: "stated", text: target.url,
+                                                                          detail: "requested-host: the --target"))
+        }
+        CaseRoleScanner.derive(&roles, facts: facts)
+        facts.roles = roles
     }
 
     /// The protocol verdict alone, for `kb classify`.
