@@ -106,6 +106,27 @@ struct CaseRolesTests {
         #expect(r.first(.requestedHost) == nil)
     }
 
+    /// Gmail's 4.7.27 names the SPF domain on a continuation line of its own: only the joined reply shows it.
+    @Test func aWrappedReplyStillNamesTheSPFDomain() {
+        let r = roles("""
+            <j.doe@gmail.com>: host gmail-smtp-in.l.google.com[142.250.153.27] said:
+                421-4.7.27 Your email has been rate limited because SPF authentication didn't
+                421-4.7.27 pass for this message. Authentication results: SPF domain:
+                421-4.7.27 shop.lindenhof-weine.test SPF result: none - gsmtp
+                (in reply to end of DATA command)
+            """)
+        #expect(r.values(.senderDomain) == ["shop.lindenhof-weine.test"])
+        #expect(!r.values(.senderDomain).contains("gmail.com"))
+        #expect(r.values(.mechanism) == ["spf"])
+    }
+
+    @Test func aSenderHeaderLineNamesTheSenderAndAProseMentionDoesNot() {
+        #expect(roles("Absender: info@malerbetrieb-schulz.test\n421 4.7.0 try again later").values(.senderDomain)
+                == ["malerbetrieb-schulz.test"])
+        #expect(roles("we sent it from: info@malerbetrieb-schulz.test yesterday\n421 4.7.0 try again later")
+                .values(.senderDomain).isEmpty)
+    }
+
     @Test func theReceiversMXNeverStandsInForTheSender() {
         let r = roles(Tickets.gmailNoSender)
         #expect(r.values(.senderDomain).isEmpty, "\(r.values(.senderDomain))")

@@ -260,6 +260,9 @@ struct CaseRoleScanner: Sendable {
         // the sender, as a receiver's reply names it
         add(#"\b(spf|dkim|dmarc)\s{0,3}\[([^\]\s]{1,253})\]"#, ["spf", "dkim", "dmarc"],
             [(2, .senderDomain, .addressDomain)], rank: 0, "the domain the reply's authentication result names")
+        // Gmail's 4.7.27 form: "Authentication results: SPF domain: shop.example SPF result: none"
+        add(#"\b(?:spf|dkim) domain:?\s{1,3}"# + name, ["spf domain", "dkim domain"],
+            [(1, .senderDomain, .addressDomain)], rank: 0, "the domain the reply's authentication result names")
         add(#"\bwith ip:?\s{0,3}\[([0-9a-fA-F:.]{3,45})\]"#, ["with ip"], [(1, .senderIP, .ip)], rank: 0,
             "the sending IP the reply's SPF result names")
         add(#"\bmessages from \[?"# + ip, ["messages from"], [(1, .senderIP, .ip)], rank: 0,
@@ -290,6 +293,9 @@ struct CaseRoleScanner: Sendable {
             "the sender of the message Exim received (<=)")
         add(#"\bx-postfix-sender:\s{0,3}rfc822;\s{0,3}<?"# + address, ["x-postfix-sender"],
             [(1, .senderDomain, .addressDomain)], rank: 1, "the sender in the bounce's X-Postfix-Sender field")
+        // a header line of the returned message or of the ticket, in English or German
+        add(#"^(?:from|sender|absender|von):\s{0,3}(?:[^<\n]{0,80}<)?"# + address, ["from:", "sender:", "absender:", "von:"],
+            [(1, .senderDomain, .addressDomain)], rank: 2, "the sender in a From or Sender header line")
         add(#"^return-path:\s{0,3}<"# + address + ">", ["return-path"], [(1, .senderDomain, .addressDomain)], rank: 2,
             "the Return-Path of the returned message")
         add(#"\bsmtp\.mailfrom=(?:[^\s;@]{1,64}@)?"# + name, ["smtp.mailfrom="], [(1, .senderDomain, .addressDomain)],
@@ -440,6 +446,16 @@ struct CaseRoleScanner: Sendable {
         for (index, text) in texts.enumerated() {
             found += scan(text, index: index)
         }
+        // A reply wrapped over lines ("421-4.7.27 … SPF domain:" / "421-4.7.27 shop.example") names its
+        // roles only once its continuation prefixes are gone: scan the joined reply text too.
+        for (i, reply) in facts.replies.prefix(50).enumerated() where reply.text.utf8.count <= 8192 {
+            let joined = SymptomText(name: "reply", string: reply.text)
+            found += scan(joined, index: texts.count + i).map { candidate in
+                var c = candidate
+                c.evidence.location = reply.location
+                return c
+            }
+        }
         found += mechanismCandidates(texts, facts: facts)
         found.sort { a, b in a.rank != b.rank ? a.rank < b.rank : a.order < b.order }
         var roles = CaseRoles()
@@ -518,7 +534,8 @@ struct CaseRoleScanner: Sendable {
             for line in lines {
                 guard let m = keyword.regex.firstMatch(in: line.text), let hit = m.text(in: line.text) else { continue }
                 // Gmail's "rate limited because it is unauthenticated" is about authentication, not the rate
-                if keyword.mechanism == "rate", line.text.lowercased().contains("unauthenticated") { continue }
+                // and so is 4.7.27's "rate limited because SPF authentication didn't pass"
+                if keyword.mechanism == "rate", line.text.lowercased().contains("authenticat") { continue }
                 out.append(Candidate(role: .mechanism, value: keyword.mechanism, rank: 1, order: line.order,
                                      evidence: Evidence(kind: "role", text: String(hit),
                                                         detail: "mechanism: named in a reply or a server's log line",
