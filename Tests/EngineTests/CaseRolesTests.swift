@@ -127,6 +127,25 @@ struct CaseRolesTests {
                 .values(.senderDomain).isEmpty)
     }
 
+    /// Apache's own 421 page says "a new connection for this request": 'this' is no host name.
+    @Test func apachesPageWordsAreNoHostAndTheURLIs() {
+        let r = roles("""
+            When I open https://portal.northwind-travel.test/login in Chrome I sometimes get "421 Misdirected Request - \
+            The client needs a new connection for this request as the requested host name does not match the Server \
+            Name Indication (SNI) in use for this connection."
+            """)
+        #expect(r.values(.requestedHost) == ["portal.northwind-travel.test"])
+    }
+
+    @Test func aSiteURLChangedFromOneToAnotherIsTheNewOne() {
+        let r = roles("""
+            I changed the WordPress Address and Site Address from http://oldname.test to https://blog.gardenfriends.test \
+            and now I only get a 421 Misdirected Request page.
+            """)
+        #expect(r.first(.siteURL) == "https://blog.gardenfriends.test")
+        #expect(r.first(.requestedHost) == "blog.gardenfriends.test")
+    }
+
     @Test func theReceiversMXNeverStandsInForTheSender() {
         let r = roles(Tickets.gmailNoSender)
         #expect(r.values(.senderDomain).isEmpty, "\(r.values(.senderDomain))")

@@ -364,7 +364,7 @@ struct CaseRoleScanner: Sendable {
         // the name a sentence or log line ties to the 421 itself, not a name that "works"
         add(#"\bhttps?://([^/\s'"<>()\[\],;`:]{1,253})[^\s'"<>]{0,200}\s{1,3}(?:now |still |only |always |sometimes )?(?:returns?|gives?|shows?|answers?|gets?|got|fails with|responds with|is|=)\s{1,3}[^\n]{0,20}?(?:421|misdirected)"#,
             ["421", "misdirected"], [(1, .requestedHost, .host)], rank: 0, "the URL the input says answers 421")
-        add(#"(?:421|misdirected request)[^\n]{0,40}?\b(?:for|on|at|from|when opening|visiting)\s{1,3}(?:https?://)?([a-z0-9][a-z0-9.-]{1,251}[a-z0-9])"#,
+        add(#"(?:421|misdirected request)[^\n]{0,40}?\b(?:for|on|at|from|when opening|visiting)\s{1,3}(?:https?://)?([a-z0-9][a-z0-9-]{0,62}\.[a-z0-9.-]{0,250}[a-z0-9])"#,
             ["421", "misdirected"], [(1, .requestedHost, .host)], rank: 1, "the name the input says the 421 is for")
         add(#"-servername\s{1,3}"# + hostName, ["-servername"], [(1, .sni, .host)], rank: 1,
             "the SNI given to openssl s_client")
@@ -393,6 +393,11 @@ struct CaseRoleScanner: Sendable {
         add(#"\b(?:site ?url|site address(?: \(url\))?|wordpress address(?: \(url\))?|wp_home|wp_siteurl|siteurl|home_url|option (?:update|get|set) home)\b[^\n]{0,40}?(https?://[^\s'"<>(){}\[\],;`]{1,200})"#,
             ["site", "wordpress address", "wp_", "home_url", "option"], [(1, .siteURL, .url)], rank: 0,
             "the site URL the application is set to")
+
+        // "changed the Site Address from http://old to https://new": the new one is what the site is set to now
+        add(#"\b(?:site ?url|site address(?: \(url\))?|wordpress address(?: \(url\))?|wp_home|wp_siteurl|siteurl|home_url|home)\b[^\n]{0,80}?\bfrom\s{1,3}https?://[^\s'"<>]{1,200}\s{1,3}to\s{1,3}(https?://[^\s'"<>(){}\[\],;`]{1,200})"#,
+            ["site", "wordpress address", "wp_", "home"], [(1, .siteURL, .url)], rank: -1,
+            "the site URL the application was changed to")
 
         // product and version
         add(#"\b(apache|httpd|nginx|ea-nginx|openresty|litespeed|traefik|haproxy|caddy|envoy|kong|varnish|microsoft-iis|exim|postfix|sendmail|vsftpd|proftpd|pure-ftpd|filezilla server|hestiacp|plesk|wordpress)(?:/| version | v| )v?(\d{1,3}\.\d{1,3}(?:\.\d{1,4})?)\b(?:\s{1,3}(?:to|->|→)\s{1,3}v?(\d{1,3}\.\d{1,3}(?:\.\d{1,4})?))?"#,
@@ -595,7 +600,9 @@ struct CaseRoleScanner: Sendable {
         if roles.first(.requestedHost) == nil {
             let proto = facts.protocolVerdict.value
             if proto != .smtp {
-                let host = facts.target?.host ?? roles.first(.hostHeader) ?? facts.hosts.first
+                // the site an application is set to is the site people request
+                let site = roles.first(.siteURL).flatMap { normalize($0, .url) == nil ? nil : URLComponents(string: $0)?.host }
+                let host = facts.target?.host ?? roles.first(.hostHeader) ?? site ?? facts.hosts.first
                 if let host {
                     roles.add(.requestedHost, host, evidence: Evidence(kind: "role", text: host,
                         detail: "requested-host: the name the request or session was for"))
