@@ -5,7 +5,7 @@ import Testing
 struct ReplyRenderingTests {
     @Test func codeSpansHoldAnyCommandWhole() {
         #expect(Markdown.code("grep 'from=<x@y>' /var/log/mail.log") == "`grep 'from=<x@y>' /var/log/mail.log`")
-        #expect(Markdown.code("echo `date`") == "``echo `date` ``")
+        #expect(Markdown.code("echo `date`") == "`` echo `date` ``")
         #expect(Markdown.code("a ``b`` c") == "```a ``b`` c```")
         #expect(Markdown.code("") == "")
     }
@@ -16,7 +16,7 @@ struct ReplyRenderingTests {
         #expect(escaped == #"\<b\>bold\</b\> \& \*stars\* \_under\_ \[link\](x)"#)
         #expect(Markdown.escape("- not a list") == #"\- not a list"#)
         #expect(Markdown.escape("1. not a list") == #"1\. not a list"#)
-        #expect(Markdown.escape("# not a heading") == #"\# not a heading"#)
+        #expect(Markdown.escape("# not a heading") == ##"\# not a heading"##)
         #expect(Markdown.escape("two\nlines") == "two lines")
     }
 

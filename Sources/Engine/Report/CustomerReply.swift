@@ -37,8 +37,10 @@ public struct CustomerReply: Sendable {
         }
         var asks = report.ask
         if asks.isEmpty, report.status != .problem { asks = Self.plainAsks(protocol: proto, status: report.status) }
-        self.asks = Array(asks.prefix(Self.maxAsks))
-        closing = self.asks.isEmpty ? nil : "Reply to this message with what you have; a copy and paste of the text is best, a screenshot also helps."
+        let kept = Array(asks.prefix(Self.maxAsks))
+        self.asks = kept
+        closing = kept.isEmpty ? nil
+            : "Reply to this message with what you have; a copy and paste of the text is best, a screenshot also helps."
     }
 
     // MARK: what happened
@@ -71,6 +73,23 @@ public struct CustomerReply: Sendable {
         case .problem, .inconclusive:
             var sentences: [String] = []
             let provider = report.facts.providers.first.flatMap { providerNames[$0] }
+            guard confirmed else {
+                // Nothing is certain yet: say what was seen, never more.
+                let others = report.codes.others.prefix(2).map(\.label)
+                if !others.isEmpty {
+                    sentences.append("What you sent shows \(others.joined(separator: " and "))"
+                                     + (report.codes.shows421 ? " and mentions a 421" : "") + ".")
+                }
+                let area = ["http": "the website", "smtp": "e-mail delivery", "ftp": "an FTP connection"]
+                if let what = area[report.protocol.value] {
+                    sentences.append("It looks like a problem with \(what), but from what you sent we cannot tell "
+                                     + "yet what causes it.")
+                } else {
+                    sentences.append("From what you sent we cannot tell yet whether the error comes from the "
+                                     + "website, from e-mail or from an FTP connection.")
+                }
+                return sentences
+            }
             switch report.protocol.value {
             case "http":
                 sentences.append("The message \"421 Misdirected Request\" comes from the web server: it received "
@@ -85,11 +104,7 @@ public struct CustomerReply: Sendable {
                 sentences.append("From what you sent we cannot tell yet whether the error comes from the website, "
                                  + "from e-mail or from an FTP connection.")
             }
-            if confirmed, let plain = report.diagnoses.first?.customerSummary, !plain.isEmpty {
-                sentences.append(plain)
-            } else if !confirmed, report.protocol.value != "unknown" {
-                sentences.append("From what you sent we cannot tell yet what causes it.")
-            }
+            if let plain = report.diagnoses.first?.customerSummary, !plain.isEmpty { sentences.append(plain) }
             return sentences
         }
     }
@@ -112,7 +127,8 @@ public struct CustomerReply: Sendable {
             asks = ["the whole bounce message you received, including the lines that start with 421 or 5",
                     "the address you wrote to and the time you sent the message"]
         case "ftp":
-            asks = ["the log of your FTP program from connecting to the error (in FileZilla, the message pane at the top)",
+            asks = ["the log of your FTP program from connecting to the error "
+                        + "(in FileZilla, the message pane at the top)",
                     "the server name, port and whether you chose FTP, FTPS or SFTP"]
         default:
             asks = ["the whole error message as text, copied and pasted rather than retyped",

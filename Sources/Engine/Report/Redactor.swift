@@ -11,7 +11,9 @@ import Darwin
 ///
 /// - IPv4 addresses become addresses of the documentation ranges (192.0.2.1, 192.0.2.2 …, then 198.51.100.x and
 ///   203.0.113.x), IPv6 addresses become 2001:db8::1, 2001:db8::2 …; loopback and unspecified addresses stay.
-///   A dotted code that looks like an address (Yahoo's 4.16.55.1) is treated as one: redaction errs on the safe side.
+///   Anything else shaped like an IPv4 address is treated as one (redaction errs on the safe side), except
+///   Yahoo's dotted code after " - " (4.16.55.1). A query name that spells an address backwards
+///   (4.3.2.1.zen.spamhaus.org) gets the address's stand-in spelled backwards.
 /// - E-mail addresses become user-1@, user-2@ … at the redacted domain; role names (postmaster, abuse,
 ///   mailer-daemon …) keep their local part.
 /// - Host names: the registrable domain becomes domain-1.example, domain-2.example … (RFC 2606), and each label
@@ -84,7 +86,9 @@ public struct Redactor: Sendable {
         Self.collect(tree, into: &strings)
         for s in strings { for v in values(in: s) { originals.insert(v.text) } }
         let redacted = map(tree)
-        guard let out = try? JSONSerialization.data(withJSONObject: redacted, options: [.fragmentsAllowed]) else { return nil }
+        guard let out = try? JSONSerialization.data(withJSONObject: redacted, options: [.fragmentsAllowed]) else {
+            return nil
+        }
         return try? JSONDecoder().decode(T.self, from: out)
     }
 
@@ -149,11 +153,18 @@ public struct Redactor: Sendable {
             } else if m[4] != nil {
                 if Self.isDigit(before) || before == UInt8(ascii: ".") || Self.isWordByte(after)
                     || (after == UInt8(ascii: ".") && Self.isDigit(afterNext)) { continue }
-                guard Self.validIPv4(text), !text.hasPrefix("127."), text != "0.0.0.0" else { continue }
+                guard Self.validIPv4(text), !text.hasPrefix("127."), text != "0.0.0.0",
+                      !Self.isProviderCode(text, in: bytes, at: r.lowerBound) else { continue }
                 out.append(Value(kind: .ipv4, text: text, range: r))
             }
         }
         return out
+    }
+
+    /// Yahoo's dotted diagnostic code ("complaints - 4.16.55.1;") is not an address.
+    static func isProviderCode(_ text: String, in bytes: [UInt8], at start: Int) -> Bool {
+        guard text.hasPrefix("4.16.") || text.hasPrefix("5.16."), start >= 2 else { return false }
+        return bytes[start - 2] == UInt8(ascii: "-") && bytes[start - 1] == UInt8(ascii: " ")
     }
 
     private static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
@@ -184,7 +195,9 @@ public struct Redactor: Sendable {
     }
 
     /// Two-letter endings that are far more often file extensions than country domains.
-    static let fileExtensions: Set<String> = ["cf", "md", "sh", "py", "pl", "rs", "so", "mo", "po", "gz", "xz", "js", "ts", "db"]
+    static let fileExtensions: Set<String> = [
+        "cf", "md", "sh", "py", "pl", "rs", "so", "mo", "po", "gz", "xz", "js", "ts", "db",
+    ]
 
     /// Generic and reserved top-level domains a ticket's names end in; two-letter country codes are taken as such.
     static let topLevel: Set<String> = [
@@ -295,7 +308,7 @@ public struct Redactor: Sendable {
             let front = bare.dropLast(tenant.count + 1).split(separator: ".").map { label($0) }
             return (front + [tenant]).joined(separator: ".") + (trailingDot ? "." : "")
         }
-        if keep.contains(where: { bare == $0 || bare.hasSuffix("." + $0) }) { return name }
+        if keep.contains(where: { bare == $0 || bare.hasSuffix("." + $0) }) { return reversedAddresses(in: name) }
         var parts = bare.split(separator: ".").map(String.init)
         guard parts.count >= 2 else { return name }
         let two = parts.suffix(2).joined(separator: ".")
@@ -310,6 +323,20 @@ public struct Redactor: Sendable {
             domains[registrable] = domain
         }
         return (parts.map { label(Substring($0)) } + [domain]).joined(separator: ".") + (trailingDot ? "." : "")
+    }
+
+    /// A blocklist or reverse-DNS query name spells an address backwards (4.3.2.1.zen.spamhaus.org for
+    /// 1.2.3.4): the address gets its stand-in, spelled backwards too.
+    private mutating func reversedAddresses(in name: String) -> String {
+        let labels = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard labels.count > 4, labels.prefix(4).allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }) else {
+            return name
+        }
+        let address = labels.prefix(4).reversed().joined(separator: ".")
+        guard Self.validIPv4(address), !address.hasPrefix("127.") else { return name }
+        let token = ipv4Token(address)
+        guard !token.hasPrefix("[") else { return name }
+        return (token.split(separator: ".").reversed().map(String.init) + labels.dropFirst(4)).joined(separator: ".")
     }
 
     private mutating func label(_ label: Substring) -> String {

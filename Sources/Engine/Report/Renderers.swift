@@ -453,7 +453,7 @@ public enum Markdown {
         if first == "-" || first == "+" || first == "=" { return "\\" + s }
         let digits = s.prefix { $0.isASCII && $0.isNumber }
         if !digits.isEmpty, digits.count <= 9, let next = s.dropFirst(digits.count).first, next == "." || next == ")" {
-            return digits + "\\" + s.dropFirst(digits.count)
+            return String(digits) + "\\" + String(s.dropFirst(digits.count))
         }
         return s
     }
