@@ -186,6 +186,29 @@ struct ReplyTests {
         #expect(!vague.contains("421 Misdirected"), "nothing certain is claimed: \(vague)")
     }
 
+    @Test func hostilePasteRendersAsText() throws {
+        let paste = """
+            <script>alert(1)</script> HTTP/2 421 Misdirected Request on `shop`.example.com &lt;b&gt;
+            # not a heading
+            - not a list
+            1. not a list either
+                indented code? no
+            <!-- comment --> [link](javascript:alert(1)) ![img](x) *em* _em_ ```fence
+            """
+        let bounce = "status=deferred (host mx.example.org said: 421 4.7.0 [TSS04] <b>Messages</b> from `x` "
+            + "& ``y`` temporarily deferred due to user complaints # - 4.16.55.1; see <https://example.org>)"
+        for (audience, paste) in [("admin", paste), ("customer", paste), ("admin", bounce), ("customer", bounce)] {
+            let out = try CLI.run(["diagnose", "--format", "markdown", "--audience", audience, paste]).stdout
+            try CommonMark.expectClean(out, commands: [], "hostile paste, \(audience)")
+            let xml = try CommonMark.xml(out)
+            for node in ["<link", "<emph", "<code_block"] where audience == "customer" {
+                #expect(!xml.contains(node), "\(audience): \(node) from the paste")
+            }
+            // The admin reply links its articles' references, never a destination from the paste.
+            #expect(!xml.contains("destination=\"javascript:") && !xml.contains("<image"), "\(audience): a link or image from the paste")
+        }
+    }
+
     @Test func customerStepsComeFromThePlaybook() throws {
         let reply = try Tickets.diagnose("filezilla-tls", ["--format", "markdown", "--audience", "customer"]).stdout
         #expect(reply.contains("FTP over TLS"), "\(reply)")

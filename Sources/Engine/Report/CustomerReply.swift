@@ -39,8 +39,14 @@ public struct CustomerReply: Sendable {
         if asks.isEmpty, report.status != .problem { asks = Self.plainAsks(protocol: proto, status: report.status) }
         let kept = Array(asks.prefix(Self.maxAsks))
         self.asks = kept
-        closing = kept.isEmpty ? nil
-            : "Reply to this message with what you have; a copy and paste of the text is best, a screenshot also helps."
+        if !kept.isEmpty {
+            closing = "Reply to this message with what you have; a copy and paste of the text is best, a screenshot also helps."
+        } else if steps.isEmpty {
+            // A playbook without customer steps: say who acts, promise nothing about the cause.
+            closing = "We are looking into it and will let you know when it is fixed."
+        } else {
+            closing = nil
+        }
     }
 
     // MARK: what happened
@@ -111,7 +117,7 @@ public struct CustomerReply: Sendable {
 
     /// Display names for the providers kb recognises, as a customer knows them.
     static let providerNames: [String: String] = [
-        "gmail": "Gmail", "microsoft": "Microsoft (Outlook.com)", "yahoo": "Yahoo", "icloud": "iCloud",
+        "gmail": "Gmail", "microsoft": "Microsoft", "yahoo": "Yahoo", "icloud": "iCloud",
         "comcast": "Comcast", "gmx": "GMX", "godaddy": "GoDaddy", "orange": "Orange", "zoho": "Zoho", "free": "Free",
     ]
 
