@@ -178,6 +178,17 @@ struct ReplyTests {
         }
     }
 
+    /// Every recorded Markdown reply, including the older goldens, renders as CommonMark without HTML or entities.
+    @Test func everyGoldenMarkdownRendersClean() throws {
+        let files = FileManager.default.enumerator(atPath: CLI.golden.path)?.compactMap { $0 as? String }
+            .filter { $0.hasSuffix(".md") } ?? []
+        #expect(files.count >= 21, "\(files)")
+        for file in files.sorted() {
+            try CommonMark.expectClean(try String(contentsOf: CLI.golden.appendingPathComponent(file), encoding: .utf8),
+                                       commands: [], file)
+        }
+    }
+
     @Test func customerRepliesAskForConcreteThingsWhenUnsure() throws {
         let reply = try Tickets.diagnose("bad-gateway-502", ["--audience", "customer"]).stdout
         #expect(reply.contains("not a 421") && reply.contains("Please send us:"), "\(reply)")
