@@ -220,6 +220,27 @@ struct ReplyTests {
         }
     }
 
+    /// An organisation's playbook: its internal checks, notes and admin steps stay out of the customer's reply,
+    /// which shows at most three of its customer steps.
+    @Test func organisationInternalsStayOutOfTheCustomerReply() throws {
+        let dir = CLI.fixtures.appendingPathComponent("org-reply").path
+        let bounce = "421 4.7.0 relay.example.com Error: too many connections from 192.0.2.1"
+        for format in ["markdown", "text"] {
+            let out = try CLI.run(["diagnose", "--playbooks", dir, "--format", format, "--audience", "customer", bounce])
+            #expect(out.status == 1, "\(out.stderr)")
+            for word in ["INTERNAL", "NOC", "replaces", "smtp.concurrency", "change request"] {
+                #expect(!out.stdout.contains(word), "\(format): '\(word)' in \(out.stdout)")
+            }
+            #expect(out.stdout.contains("Our mail relay accepts only a few connections"), "the playbook's customer-summary")
+            #expect(out.stdout.contains("3. ") && !out.stdout.contains("4. ") && !out.stdout.contains("fourth"))
+            #expect(out.stdout.contains("It usually arrives within the hour"), "a second paragraph is kept")
+            #expect(Self.nonEmptyLines(out.stdout) <= 25)
+        }
+        let admin = try CLI.run(["diagnose", "--playbooks", dir, bounce]).stdout
+        #expect(admin.contains("INTERNAL-STEP") && admin.contains("Keep the message where it is"), "both-steps show to admins")
+        #expect(!admin.contains("Wait a little"), "customer steps are not in the admin's fix list")
+    }
+
     @Test func customerStepsComeFromThePlaybook() throws {
         let reply = try Tickets.diagnose("filezilla-tls", ["--format", "markdown", "--audience", "customer"]).stdout
         #expect(reply.contains("FTP over TLS"), "\(reply)")
