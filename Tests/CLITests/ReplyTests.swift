@@ -300,6 +300,23 @@ struct ReplyTests {
         try CommonMark.expectClean(markdown, commands: [], "redacted yahoo")
     }
 
+    @Test func logsRedactTheirTablesAndExamples() throws {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("kb-redact-\(getpid()).log")
+        try ("May 14 09:12:44 mx1 postfix/smtp[40211]: 3F2A11C0912: to=<l.meyer@acme-shop.test>, "
+             + "relay=mx.acme-shop.test[198.51.100.7]:25, delay=1822, dsn=4.7.0, status=deferred (host "
+             + "mx.acme-shop.test[198.51.100.7] said: 421 4.7.0 mx.acme-shop.test Error: too many connections from "
+             + "203.0.113.9 (in reply to MAIL FROM command))\n").write(to: log, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: log) }
+        for format in ["text", "json"] {
+            let out = try CLI.run(["logs", log.path, "--redact", "--format", format])
+            #expect(out.status == 1, "\(out.stderr)")
+            for original in ["acme-shop", "l.meyer", "198.51.100.7", "203.0.113.9"] {
+                #expect(!out.stdout.contains(original), "\(format): '\(original)' in \(out.stdout)")
+            }
+            #expect(out.stdout.contains("domain-1.example"), "\(out.stdout)")
+        }
+    }
+
     @Test func classifyRedactsAndRefusesTheCustomerAudience() throws {
         let out = try CLI.run(["classify", "--format", "json", "--redact",
                                "421 4.7.0 mx.kestrel-tools.test Error: too many connections from 203.0.113.9"])

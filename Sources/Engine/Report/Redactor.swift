@@ -95,7 +95,12 @@ public struct Redactor: Sendable {
     private static func collect(_ node: Any, into strings: inout [String]) {
         if let s = node as? String { strings.append(s) }
         else if let array = node as? [Any] { for item in array { collect(item, into: &strings) } }
-        else if let object = node as? [String: Any] { for (_, item) in object { collect(item, into: &strings) } }
+        else if let object = node as? [String: Any] {
+            for (key, item) in object {
+                strings.append(key)
+                collect(item, into: &strings)
+            }
+        }
     }
 
     private mutating func map(_ node: Any) -> Any {
@@ -103,7 +108,8 @@ public struct Redactor: Sendable {
         if let array = node as? [Any] { return array.map { map($0) } }
         if let object = node as? [String: Any] {
             var out: [String: Any] = [:]
-            for key in object.keys.sorted() { out[key] = map(object[key]!) }
+            // Keys are redacted too: a table keyed by host or address must not keep the original.
+            for key in object.keys.sorted() { out[redact(key)] = map(object[key]!) }
             return out
         }
         return node
