@@ -20,16 +20,24 @@ enum Tickets {
         try String(contentsOf: CLI.repoRoot.appendingPathComponent(path(name)), encoding: .utf8)
     }
 
-    static func diagnose(_ name: String, _ options: [String]) throws -> CLI.Result {
-        let result = try CLI.run(["diagnose", "--file", path(name)] + options)
+    static func diagnose(_ name: String, _ options: [String]) async throws -> CLI.Result {
+        let result = try await run(["diagnose", "--file", path(name)] + options)
         #expect(result.stderr == "", "\(name): \(result.stderr)")
         #expect([0, 1, 2, 3].contains(result.status), "\(name): exit \(result.status)")
         return result
     }
 
+    /// Runs kb on a thread of its own: a test blocked on a child process must not hold one of the few threads
+    /// the live tests' servers and timers need.
+    static func run(_ arguments: [String]) async throws -> CLI.Result {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try CLI.run(arguments) }) }
+        }
+    }
+
     /// The admin JSON report, to know which steps, checks and signals must stay out of the customer's reply.
-    static func report(_ name: String) throws -> [String: Any] {
-        let json = try diagnose(name, ["--format", "json"]).stdout
+    static func report(_ name: String) async throws -> [String: Any] {
+        let json = try await diagnose(name, ["--format", "json"]).stdout
         return try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
     }
 }
@@ -135,9 +143,9 @@ struct ReplyTests {
     }
 
     @Test("golden replies for both readers", arguments: Tickets.names)
-    func goldenReplies(_ name: String) throws {
-        let report = try Tickets.report(name)
-        let admin = try Tickets.diagnose(name, ["--format", "markdown"]).stdout
+    func goldenReplies(_ name: String) async throws {
+        let report = try await Tickets.report(name)
+        let admin = try await Tickets.diagnose(name, ["--format", "markdown"]).stdout
         try CLI.expectGolden(admin, "replies/\(name).admin.md")
         let top = (report["diagnoses"] as? [[String: Any]])?.first
         let status = report["status"] as? String
@@ -145,12 +153,12 @@ struct ReplyTests {
         try CommonMark.expectClean(admin, commands: shownSteps ? Self.adminSteps(report).compactMap(\.verify) : [],
                                    "\(name) admin")
 
-        let customer = try Tickets.diagnose(name, ["--format", "markdown", "--audience", "customer"]).stdout
+        let customer = try await Tickets.diagnose(name, ["--format", "markdown", "--audience", "customer"]).stdout
         try CLI.expectGolden(customer, "replies/\(name).customer.md")
         try CommonMark.expectClean(customer, commands: [], "\(name) customer")
         var replies = [customer]
         if Tickets.textReplies.contains(name) {
-            let text = try Tickets.diagnose(name, ["--audience", "customer"]).stdout
+            let text = try await Tickets.diagnose(name, ["--audience", "customer"]).stdout
             try CLI.expectGolden(text, "replies/\(name).customer.txt")
             replies.append(text)
         }
@@ -179,7 +187,7 @@ struct ReplyTests {
     }
 
     /// Every recorded Markdown reply, including the older goldens, renders as CommonMark without HTML or entities.
-    @Test func everyGoldenMarkdownRendersClean() throws {
+    @Test func everyGoldenMarkdownRendersClean() async throws {
         let files = FileManager.default.enumerator(atPath: CLI.golden.path)?.compactMap { $0 as? String }
             .filter { $0.hasSuffix(".md") } ?? []
         #expect(files.count >= 21, "\(files)")
@@ -189,15 +197,15 @@ struct ReplyTests {
         }
     }
 
-    @Test func customerRepliesAskForConcreteThingsWhenUnsure() throws {
-        let reply = try Tickets.diagnose("bad-gateway-502", ["--audience", "customer"]).stdout
+    @Test func customerRepliesAskForConcreteThingsWhenUnsure() async throws {
+        let reply = try await Tickets.diagnose("bad-gateway-502", ["--audience", "customer"]).stdout
         #expect(reply.contains("not a 421") && reply.contains("Please send us:"), "\(reply)")
-        let vague = try CLI.run(["diagnose", "--audience", "customer", "it is broken since this morning"]).stdout
+        let vague = try await Tickets.run(["diagnose", "--audience", "customer", "it is broken since this morning"]).stdout
         #expect(vague.contains("Please send us:") && vague.contains("whole error message"), "\(vague)")
         #expect(!vague.contains("421 Misdirected"), "nothing certain is claimed: \(vague)")
     }
 
-    @Test func hostilePasteRendersAsText() throws {
+    @Test func hostilePasteRendersAsText() async throws {
         let paste = """
             <script>alert(1)</script> HTTP/2 421 Misdirected Request on `shop`.example.com &lt;b&gt;
             # not a heading
@@ -209,7 +217,7 @@ struct ReplyTests {
         let bounce = "status=deferred (host mx.example.org said: 421 4.7.0 [TSS04] <b>Messages</b> from `x` "
             + "& ``y`` temporarily deferred due to user complaints # - 4.16.55.1; see <https://example.org>)"
         for (audience, paste) in [("admin", paste), ("customer", paste), ("admin", bounce), ("customer", bounce)] {
-            let out = try CLI.run(["diagnose", "--format", "markdown", "--audience", audience, paste]).stdout
+            let out = try await Tickets.run(["diagnose", "--format", "markdown", "--audience", audience, paste]).stdout
             try CommonMark.expectClean(out, commands: [], "hostile paste, \(audience)")
             let xml = try CommonMark.xml(out)
             for node in ["<link", "<emph", "<code_block"] where audience == "customer" {
@@ -222,11 +230,11 @@ struct ReplyTests {
 
     /// An organisation's playbook: its internal checks, notes and admin steps stay out of the customer's reply,
     /// which shows at most three of its customer steps.
-    @Test func organisationInternalsStayOutOfTheCustomerReply() throws {
+    @Test func organisationInternalsStayOutOfTheCustomerReply() async throws {
         let dir = CLI.fixtures.appendingPathComponent("org-reply").path
         let bounce = "421 4.7.0 relay.example.com Error: too many connections from 192.0.2.1"
         for format in ["markdown", "text"] {
-            let out = try CLI.run(["diagnose", "--playbooks", dir, "--format", format, "--audience", "customer", bounce])
+            let out = try await Tickets.run(["diagnose", "--playbooks", dir, "--format", format, "--audience", "customer", bounce])
             #expect(out.status == 1, "\(out.stderr)")
             for word in ["INTERNAL", "NOC", "replaces", "smtp.concurrency", "change request"] {
                 #expect(!out.stdout.contains(word), "\(format): '\(word)' in \(out.stdout)")
@@ -236,15 +244,15 @@ struct ReplyTests {
             #expect(out.stdout.contains("It usually arrives within the hour"), "a second paragraph is kept")
             #expect(Self.nonEmptyLines(out.stdout) <= 25)
         }
-        let admin = try CLI.run(["diagnose", "--playbooks", dir, bounce]).stdout
+        let admin = try await Tickets.run(["diagnose", "--playbooks", dir, bounce]).stdout
         #expect(admin.contains("INTERNAL-STEP") && admin.contains("Keep the message where it is"), "both-steps show to admins")
         #expect(!admin.contains("Wait a little"), "customer steps are not in the admin's fix list")
     }
 
-    @Test func customerStepsComeFromThePlaybook() throws {
-        let reply = try Tickets.diagnose("filezilla-tls", ["--format", "markdown", "--audience", "customer"]).stdout
+    @Test func customerStepsComeFromThePlaybook() async throws {
+        let reply = try await Tickets.diagnose("filezilla-tls", ["--format", "markdown", "--audience", "customer"]).stdout
         #expect(reply.contains("FTP over TLS"), "\(reply)")
-        let json = try Tickets.diagnose("filezilla-tls", ["--format", "json", "--audience", "customer"]).stdout
+        let json = try await Tickets.diagnose("filezilla-tls", ["--format", "json", "--audience", "customer"]).stdout
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         #expect(object["audience"] as? String == "customer")
         let steps = ((object["diagnoses"] as? [[String: Any]])?.first?["remediation"] as? [[String: Any]]) ?? []
@@ -271,12 +279,12 @@ struct ReplyTests {
     }
 
     @Test("redaction leaves no original address or name", arguments: Tickets.names)
-    func redactionLeavesNoOriginal(_ name: String) throws {
+    func redactionLeavesNoOriginal(_ name: String) async throws {
         let originals = Self.originals(try Tickets.text(name))
         #expect(!originals.isEmpty)
         for options in [["--format", "markdown"], ["--format", "markdown", "--audience", "customer"],
                         ["--format", "text"], ["--format", "json"]] {
-            let out = try Tickets.diagnose(name, options + ["--redact"]).stdout
+            let out = try await Tickets.diagnose(name, options + ["--redact"]).stdout
             for value in originals {
                 #expect(!out.lowercased().contains(value.lowercased()), "\(name) \(options): '\(value)' left in the output")
             }
@@ -286,21 +294,21 @@ struct ReplyTests {
         }
     }
 
-    @Test func redactionIsStableAcrossFormatsAndKeepsProviders() throws {
-        let markdown = try Tickets.diagnose("yahoo-tss04", ["--format", "markdown", "--redact"]).stdout
-        let text = try Tickets.diagnose("yahoo-tss04", ["--format", "text", "--redact"]).stdout
+    @Test func redactionIsStableAcrossFormatsAndKeepsProviders() async throws {
+        let markdown = try await Tickets.diagnose("yahoo-tss04", ["--format", "markdown", "--redact"]).stdout
+        let text = try await Tickets.diagnose("yahoo-tss04", ["--format", "text", "--redact"]).stdout
         // Yahoo's MX address comes first in the ticket, the sender's second: the same stand-in in both formats.
         #expect(markdown.contains("Messages from 192.0.2.2 ") && text.contains("Messages from 192.0.2.2 "), "\(markdown)")
         #expect(text.contains("user-1@yahoo.com"), "the recipient's provider is needed, the mailbox is not: \(text)")
         #expect(text.contains("mta6.am0.yahoodns.net") && text.contains("4.16.55.1"), "\(text)")
         // The blocklist example spells the stand-in backwards, consistent with the address it stands for.
         #expect(markdown.contains("dig +short 3.2.0.192.zen.spamhaus.org` for 192.0.2.3"), "\(markdown)")
-        let golden = try Tickets.diagnose("gmail-4726", ["--format", "markdown", "--redact", "--audience", "customer"]).stdout
+        let golden = try await Tickets.diagnose("gmail-4726", ["--format", "markdown", "--redact", "--audience", "customer"]).stdout
         try CLI.expectGolden(golden, "replies/gmail-4726.customer.redacted.md")
         try CommonMark.expectClean(markdown, commands: [], "redacted yahoo")
     }
 
-    @Test func logsRedactTheirTablesAndExamples() throws {
+    @Test func logsRedactTheirTablesAndExamples() async throws {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("kb-redact-\(getpid()).log")
         try ("May 14 09:12:44 mx1 postfix/smtp[40211]: 3F2A11C0912: to=<l.meyer@acme-shop.test>, "
              + "relay=mx.acme-shop.test[198.51.100.7]:25, delay=1822, dsn=4.7.0, status=deferred (host "
@@ -308,7 +316,7 @@ struct ReplyTests {
              + "203.0.113.9 (in reply to MAIL FROM command))\n").write(to: log, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: log) }
         for format in ["text", "json"] {
-            let out = try CLI.run(["logs", log.path, "--redact", "--format", format])
+            let out = try await Tickets.run(["logs", log.path, "--redact", "--format", format])
             #expect(out.status == 1, "\(out.stderr)")
             for original in ["acme-shop", "l.meyer", "198.51.100.7", "203.0.113.9"] {
                 #expect(!out.stdout.contains(original), "\(format): '\(original)' in \(out.stdout)")
@@ -317,11 +325,11 @@ struct ReplyTests {
         }
     }
 
-    @Test func classifyRedactsAndRefusesTheCustomerAudience() throws {
-        let out = try CLI.run(["classify", "--format", "json", "--redact",
+    @Test func classifyRedactsAndRefusesTheCustomerAudience() async throws {
+        let out = try await Tickets.run(["classify", "--format", "json", "--redact",
                                "421 4.7.0 mx.kestrel-tools.test Error: too many connections from 203.0.113.9"])
         #expect(!out.stdout.contains("203.0.113.9") && !out.stdout.contains("kestrel-tools"), "\(out.stdout)")
-        let refused = try CLI.run(["classify", "--audience", "customer", "421 4.7.0 too many connections"])
+        let refused = try await Tickets.run(["classify", "--audience", "customer", "421 4.7.0 too many connections"])
         #expect(refused.status == 64)
     }
 }
