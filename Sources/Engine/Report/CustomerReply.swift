@@ -71,11 +71,10 @@ public struct CustomerReply: Sendable {
         case .not421:
             let codes = report.codes.others.prefix(2).map(\.label)
             let shown = codes.isEmpty ? "another error" : codes.joined(separator: " and ")
-            return ["What you sent shows \(shown), not a 421. That points to a different problem than the one "
-                    + "we first thought of, so we look at it on its own."]
+            return ["What you sent shows \(shown), not a 421. That is a different error with other causes, so we "
+                    + "look at it on its own."]
         case .healthy:
-            return ["We checked what you sent and everything answered normally, so we could not see the error "
-                    + "ourselves yet."]
+            return ["We checked what you sent and found nothing wrong, so we could not see the error ourselves yet."]
         case .problem, .inconclusive:
             var sentences: [String] = []
             let provider = report.facts.providers.first.flatMap { providerNames[$0] }

@@ -21,8 +21,8 @@ import Darwin
 ///   otherwise, so www against the bare domain, the point of many HTTP cases, survives.
 ///
 /// "Names the reply needs" are kept: well-known mail and hosting providers (gmail.com, outlook.com, yahoo.com,
-/// gmx.net, cloudflare.com …), blocklists, the hosts of the knowledge articles' references, kb's own
-/// placeholders (example.com, .example, .invalid) and localhost. The customer's names, including a tenant
+/// gmx.net, cloudflare.com …), blocklists, vendors' documentation sites, the hosts of the knowledge articles'
+/// references, placeholders (example.com, example.de, shop.example.io, .example, .invalid) and localhost. The customer's names, including a tenant
 /// label in front of a provider's suffix (acme.mail.protection.outlook.com), are redacted.
 ///
 /// Work is linear in the text: one RE2 scan per string and hash-map look-ups.
@@ -194,6 +194,8 @@ public struct Redactor: Sendable {
     /// A name whose last label is a top-level domain in use, not a file extension (mail.log, main.cf, wp-config.php).
     static func isHostName(_ s: String) -> Bool {
         guard let dot = s.lastIndex(of: ".") else { return false }
+        // An underscore inside a label is a file or identifier (spdy_session_pool.cc); _dmarc starts with one.
+        if s.split(separator: ".").contains(where: { $0.dropFirst().contains("_") }) { return false }
         let tld = s[s.index(after: dot)...]
         guard tld.allSatisfy({ $0.isASCII && $0.isLowercase }) else { return false }
         if tld.count == 2 { return !fileExtensions.contains(String(tld)) }
@@ -202,15 +204,16 @@ public struct Redactor: Sendable {
 
     /// Two-letter endings that are far more often file extensions than country domains.
     static let fileExtensions: Set<String> = [
-        "cf", "md", "sh", "py", "pl", "rs", "so", "mo", "po", "gz", "xz", "js", "ts", "db",
+        "cf", "md", "sh", "py", "pl", "rs", "so", "mo", "po", "gz", "xz", "js", "ts", "db", "go", "kt", "cc", "rb",
+        "hs", "cs", "vb", "fs", "el", "lb",
     ]
 
     /// Generic and reserved top-level domains a ticket's names end in; two-letter country codes are taken as such.
     static let topLevel: Set<String> = [
         "com", "net", "org", "info", "biz", "edu", "gov", "mil", "int", "app", "dev", "shop", "store", "online",
-        "site", "tech", "cloud", "email", "xyz", "top", "club", "blog", "news", "live", "page", "host", "website",
+        "site", "tech", "cloud", "email", "xyz", "top", "club", "blog", "news", "live", "page", "website",
         "space", "world", "agency", "digital", "media", "network", "systems", "solutions", "services", "support",
-        "studio", "design", "company", "group", "tools", "pro", "name", "mobi", "asia", "travel", "berlin",
+        "studio", "design", "company", "group", "tools", "pro", "mobi", "asia", "travel", "berlin",
         "hamburg", "bayern", "wien", "swiss", "london", "nyc", "paris", "amsterdam", "koeln", "ruhr", "nrw",
         "test", "example", "invalid", "localhost", "local", "internal", "lan", "home", "corp", "intranet", "arpa",
     ]
@@ -234,12 +237,24 @@ public struct Redactor: Sendable {
         "spamhaus.org", "spamcop.net", "barracudacentral.org", "sorbs.net", "uceprotect.net", "mxtoolbox.com",
         "cloudflare.com", "cloudflare.net", "letsencrypt.org", "wordpress.org", "cpanel.net", "filezilla-project.org",
         "postfix.org", "exim.org", "nginx.org", "apache.org", "mozilla.org", "ietf.org", "rfc-editor.org",
+        "iana.org", "github.com", "curl.se", "caddyserver.com", "haproxy.org", "traefik.io", "proftpd.org",
+        "pureftpd.org", "plesk.com", "docs.cpanel.net", "postmaster.free.fr", "schweikert.ch",
     ]
+
+    /// kb's own and documentation placeholders in any top-level domain: example.de, shop.example.io, beispiel.de.
+    static func isPlaceholder(_ name: String) -> Bool {
+        let labels = name.split(separator: ".")
+        guard labels.count >= 2 else { return false }
+        let second = labels[labels.count - 2]
+        return second == "example" || second == "beispiel" || (labels.count >= 3 && second == "co"
+            && labels[labels.count - 3] == "example")
+    }
 
     /// Provider suffixes whose first label names the provider's customer (a tenant): that label is redacted.
     static let tenantSuffixes: [String] = [
         "mail.protection.outlook.com", "onmicrosoft.com", "myshopify.com", "herokuapp.com", "azurewebsites.net",
-        "github.io", "netlify.app", "vercel.app", "pages.dev", "workers.dev",
+        "github.io", "netlify.app", "vercel.app", "pages.dev", "workers.dev", "cloudfront.net", "trycloudflare.com",
+        "appspot.com", "azureedge.net", "fastly.net", "akamaiedge.net",
     ]
 
     /// Labels that name a service, not a customer; kept in front of a redacted domain.
@@ -315,6 +330,7 @@ public struct Redactor: Sendable {
             return (front + [tenant]).joined(separator: ".") + (trailingDot ? "." : "")
         }
         if keep.contains(where: { bare == $0 || bare.hasSuffix("." + $0) }) { return reversedAddresses(in: name) }
+        if Self.isPlaceholder(bare) { return name }
         var parts = bare.split(separator: ".").map(String.init)
         guard parts.count >= 2 else { return name }
         let two = parts.suffix(2).joined(separator: ".")
