@@ -30,8 +30,10 @@ extension KB {
             let facts = await engine.facts(inputs, statements: input.statements,
                                            environment: RunEnvironment(files: input.fileAccess))
             var verdict = ProtocolReport(facts.protocolVerdict)
-            var redactor = output.makeRedactor(inputs)
-            if output.redact { verdict = try output.redacted(verdict, with: &redactor) }
+            if output.redact {
+                var redactor = output.makeRedactor(inputs)
+                verdict = try output.redacted(verdict, with: &redactor)
+            }
             switch output.format {
             case .json:
                 print(encodeJSON(verdict), terminator: "")

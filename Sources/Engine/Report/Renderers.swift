@@ -205,7 +205,10 @@ public struct ReportRenderer: Sendable {
         out.append("")
         out.append("### What is happening")
         out.append("")
-        out.append(contentsOf: Markdown.paragraphs(d.summary).joined(separator: "\n\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
+        for (i, paragraph) in Markdown.paragraphs(d.summary).enumerated() {
+            if i > 0 { out.append("") }
+            out.append(paragraph)
+        }
         out.append("")
         out.append("### Why we think so")
         out.append("")
@@ -227,9 +230,13 @@ public struct ReportRenderer: Sendable {
             for n in report.next { out.append("- \(md(n))") }
         }
         out.append("")
-        out.append("### How to fix it")
-        out.append("")
-        for (i, step) in d.remediation.filter({ $0.audience.includes(.admin) }).enumerated() {
+        // Steps written only for the customer are in the customer's reply (--audience customer), not here.
+        let steps = d.remediation.filter { $0.audience.includes(.admin) }
+        if !steps.isEmpty {
+            out.append("### How to fix it")
+            out.append("")
+        }
+        for (i, step) in steps.enumerated() {
             let stacks = step.stacks.isEmpty ? "" : " (\(md(step.stacks.joined(separator: ", "))))"
             let marker = "\(i + 1). "
             let indent = String(repeating: " ", count: marker.count)
