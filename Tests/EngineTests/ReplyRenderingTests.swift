@@ -26,6 +26,14 @@ struct ReplyRenderingTests {
         #expect(Markdown.prose("a `b") == #"a \`b"#)
     }
 
+    @Test func indentedSnippetsStayOneFencedBlock() {
+        let detail = "Add:\n    proxy_ssl_server_name on;\n    proxy_ssl_name $host;\nThen reload\nnginx."
+        #expect(Markdown.blocks(detail) == [.paragraph("Add:"), .code(["proxy_ssl_server_name on;", "proxy_ssl_name $host;"]),
+                                            .paragraph("Then reload nginx.")])
+        #expect(Markdown.lines(detail, indent: "   ") == ["   Add:", "", "   ```", "   proxy_ssl_server_name on;",
+                                                           "   proxy_ssl_name $host;", "   ```", "", "   Then reload nginx."])
+    }
+
     @Test func fencesOutgrowBackticksInside() {
         #expect(Markdown.fence("echo ```", indent: "  ") == ["  ````", "  echo ```", "  ````"])
     }

@@ -132,8 +132,12 @@ public struct ReportRenderer: Sendable {
                 for (n, step) in d.remediation.filter({ $0.audience.includes(.admin) }).enumerated() {
                     let stacks = step.stacks.isEmpty ? "" : style.dim(" (\(clean(step.stacks.joined(separator: ", "))))")
                     out.append("     \(n + 1). \(clean(step.step))\(stacks)")
-                    for line in step.detail.split(separator: "\n", omittingEmptySubsequences: true) {
-                        out.append("        \(clean(String(line)))")
+                    // One line per paragraph, so a command in the detail is never cut in two; snippets keep their lines.
+                    for block in Markdown.blocks(step.detail) {
+                        switch block {
+                        case .paragraph(let text): out.append("        \(clean(text))")
+                        case .code(let lines): for line in lines { out.append("            \(clean(line))") }
+                        }
                     }
                     if let verify = step.verify { out.append("        verify: \(clean(verify))") }
                 }
@@ -241,9 +245,10 @@ public struct ReportRenderer: Sendable {
             let marker = "\(i + 1). "
             let indent = String(repeating: " ", count: marker.count)
             out.append(marker + "**\(Markdown.prose(step.step))**\(stacks)")
-            for paragraph in Markdown.paragraphs(step.detail) {
+            let detail = Markdown.lines(step.detail, indent: indent)
+            if !detail.isEmpty {
                 out.append("")
-                out.append(indent + paragraph)
+                out += detail
             }
             if let verify = step.verify {
                 out.append("")
@@ -403,20 +408,62 @@ public enum Markdown {
         return defuseStart(out)
     }
 
-    /// Paragraphs of playbook prose: lines joined (so no code span is cut by a line break), blank lines kept.
-    public static func paragraphs(_ s: String) -> [String] {
-        var paragraphs: [String] = []
-        var current: [Substring] = []
+    /// A piece of playbook prose as written: a paragraph, or lines indented deeper than the text around them
+    /// (a config snippet), which keep their line breaks.
+    public enum Block: Sendable, Equatable {
+        case paragraph(String)
+        case code([String])
+    }
+
+    /// Wrapped lines joined into paragraphs (so no code span is cut by a line break); indented lines kept as code.
+    public static func blocks(_ s: String) -> [Block] {
+        var blocks: [Block] = []
+        var prose: [String] = []
+        var code: [String] = []
+        func flush() {
+            if !prose.isEmpty { blocks.append(.paragraph(prose.joined(separator: " "))) }
+            if !code.isEmpty { blocks.append(.code(code)) }
+            prose = []
+            code = []
+        }
         for line in s.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.trimmingCharacters(in: .whitespaces).isEmpty {
-                if !current.isEmpty { paragraphs.append(prose(current.joined(separator: " "))) }
-                current = []
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty {
+                flush()
+            } else if line.hasPrefix("  ") || line.hasPrefix("\t") {
+                if !prose.isEmpty { flush() }
+                code.append(trimmed)
             } else {
-                current.append(line)
+                if !code.isEmpty { flush() }
+                prose.append(trimmed)
             }
         }
-        if !current.isEmpty { paragraphs.append(prose(current.joined(separator: " "))) }
-        return paragraphs.filter { !$0.isEmpty }
+        flush()
+        return blocks
+    }
+
+    /// Paragraphs of playbook prose rendered for one line each; a snippet becomes code spans on that line.
+    public static func paragraphs(_ s: String) -> [String] {
+        blocks(s).map { block in
+            switch block {
+            case .paragraph(let text): return prose(text)
+            case .code(let lines): return lines.map(code).joined(separator: " ")
+            }
+        }.filter { !$0.isEmpty }
+    }
+
+    /// Playbook prose as Markdown lines under `indent` (inside a list item): paragraphs, and snippets as
+    /// fenced blocks, separated by blank lines.
+    public static func lines(_ s: String, indent: String) -> [String] {
+        var out: [String] = []
+        for block in blocks(s) {
+            if !out.isEmpty { out.append("") }
+            switch block {
+            case .paragraph(let text): out.append(indent + prose(text))
+            case .code(let lines): out += fence(lines.joined(separator: "\n"), indent: indent)
+            }
+        }
+        return out
     }
 
     /// A link destination CommonMark reads whole: spaces, angle brackets, parentheses and backslashes encoded.
