@@ -17,13 +17,23 @@ extension KB {
         @OptionGroup var output: OutputOptions
         @OptionGroup var data: DataOptions
 
+        func validate() throws {
+            if output.audience == .customer {
+                throw ValidationError("--audience customer is for 'kb diagnose'; classify prints only the protocol")
+            }
+        }
+
         func run() async throws {
             // Loading the playbooks keeps classify honest about the data it would diagnose with.
             let engine = try data.loadEngine()
             let inputs = try input.readInputs()
             let facts = await engine.facts(inputs, statements: input.statements,
                                            environment: RunEnvironment(files: input.fileAccess))
-            let verdict = ProtocolReport(facts.protocolVerdict)
+            var verdict = ProtocolReport(facts.protocolVerdict)
+            if output.redact {
+                var redactor = output.makeRedactor(inputs)
+                verdict = try output.redacted(verdict, with: &redactor)
+            }
             switch output.format {
             case .json:
                 print(encodeJSON(verdict), terminator: "")

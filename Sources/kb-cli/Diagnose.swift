@@ -11,6 +11,8 @@ extension KB {
                 Examples:
                   kb diagnose "HTTP/2 421 Misdirected Request on static.example.com, refresh fixes it"
                   kb diagnose --file ticket.txt --format markdown
+                  kb diagnose --file ticket.txt --format markdown --audience customer   # the reply to paste
+                  kb diagnose --file ticket.txt --format markdown --redact              # for a vendor or forum
                   kb diagnose --file /etc/nginx/nginx.conf --config-root /etc/nginx   # follows its includes
                   journalctl -u postfix | kb diagnose --file - --format json
                   kb diagnose --target https://shop.example.com/ "customers get 421 since the update"
@@ -42,7 +44,7 @@ extension KB {
                 statements.protocolValue = target.scheme.hasPrefix("http") ? .http : .smtp
             }
             let report = await engine.diagnose(inputs, statements: statements, target: target, environment: environment)
-            print(ReportRenderer(style: output.style).render(report, as: output.format.report), terminator: "")
+            print(try output.render(report, inputs: inputs), terminator: "")
             throw ExitCode(report.status.exitCode)
         }
     }

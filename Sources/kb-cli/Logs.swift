@@ -40,6 +40,9 @@ extension KB {
         @Option(name: .long, help: "Rows per table.")
         var top = 20
 
+        @Flag(name: .long, help: "Replace IP addresses, e-mail addresses and host names with stable stand-ins, as 'kb diagnose --redact' does.")
+        var redact = false
+
         func validate() throws {
             if top < 1 { throw ValidationError("--top must be at least 1") }
         }
@@ -47,9 +50,11 @@ extension KB {
         func run() async throws {
             var any421 = false
             var unknown = false
+            // One redactor for every file, so a host gets the same stand-in in each table.
+            var redactor = Redactor()
             for (i, path) in paths.enumerated() {
                 let scanner = LogScanner(options: LogScanOptions(accessFormat: accessFormat, top: top, name: path == "-" ? "<stdin>" : path))
-                let report: LogReport
+                var report: LogReport
                 do {
                     report = try scanner.scan(path: path)
                 } catch {
@@ -61,6 +66,13 @@ extension KB {
                     + a.ah02032SNIMismatch + a.ah02032Different + n.sniMismatch + n.protocolDisabled > 0 { any421 = true }
                 // Never "no 421" over lines that could be 421s but could not be read.
                 if report.unread.with421 > 0 { unknown = true }
+                if redact {
+                    guard let clean = redactor.redact(report) else {
+                        printError("error: --redact: the report could not be redacted, so it is not printed")
+                        throw ExitCode(Exit.data)
+                    }
+                    report = clean
+                }
                 if i > 0 && format == .text { print("") }
                 print(scanner.render(report, format: format, by: by), terminator: "")
             }

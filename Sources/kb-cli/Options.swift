@@ -82,9 +82,48 @@ struct OutputOptions: ParsableArguments {
     @Flag(name: .customLong("no-color"), help: "Never colour the text output (NO_COLOR does the same).")
     var noColor = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Who reads it: admin (the full report) or customer (a reply of at most 25 lines in plain words: what happened, what they can do, what to send back; no server-side steps or evidence).",
+        valueName: "admin|customer"))
+    var audience: Reader = .admin
+
+    @Flag(name: .long, help: "Replace IP addresses, e-mail addresses and the customer's host names with stable stand-ins (192.0.2.1, user-1@domain-1.example, www.domain-1.example), for a vendor's or a public thread; provider names such as gmail.com stay.")
+    var redact = false
+
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case text, markdown, json
         var report: ReportFormat { ReportFormat(rawValue: rawValue)! }
+    }
+
+    enum Reader: String, ExpressibleByArgument, CaseIterable {
+        case admin, customer
+        var audience: Audience { self == .admin ? .admin : .customer }
+    }
+
+    /// The report as the chosen reader gets it, redacted when asked. The inputs are read first for redaction,
+    /// so every format of one ticket gets the same stand-ins.
+    func render(_ report: Report, inputs: [InputText]) throws -> String {
+        let renderer = ReportRenderer(style: style, audience: audience.audience)
+        guard redact else { return renderer.render(report, as: format.report) }
+        var redactor = makeRedactor(inputs, keeping: report.diagnoses.flatMap(\.references).compactMap {
+            URL(string: $0.url)?.host
+        })
+        return renderer.render(try redacted(report, with: &redactor), as: format.report)
+    }
+
+    /// Redacts every string of a report value; a value that cannot be redacted is an error, never printed as is.
+    func redacted<T: Codable>(_ value: T, with redactor: inout Redactor) throws -> T {
+        guard let clean = redactor.redact(value) else {
+            printError("error: --redact: the report could not be redacted, so it is not printed")
+            throw ExitCode(Exit.data)
+        }
+        return clean
+    }
+
+    func makeRedactor(_ inputs: [InputText], keeping: [String] = []) -> Redactor {
+        var redactor = Redactor(keeping: keeping)
+        redactor.learn(inputs.map(\.text))
+        return redactor
     }
 
     /// Colour only on a terminal, never when NO_COLOR is set or TERM is dumb.

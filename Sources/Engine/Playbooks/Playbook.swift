@@ -19,6 +19,8 @@ public struct Playbook: Sendable {
     public var stacks: [String]
     public var article: String
     public var summary: String
+    /// What happened, in plain words for the customer's reply (`customer-summary`); nil when not written.
+    public var customerSummary: String? = nil
     public var threshold: Double
     /// Other codes this cause also shows as (an SNI mismatch behind a CDN seen as 403, greylisting as 451):
     /// on input that shows one of them and no 421, the cause is listed as related.

@@ -19,7 +19,8 @@ public struct PlaybookContext: Sendable {
 struct PlaybookDecoder {
     static let formatVersion = "playbook/1"
     static let topKeys = ["kb", "id", "title", "protocol", "cause", "stacks", "article", "summary", "threshold",
-                          "related-codes", "signals", "checks", "remediation", "tests"]
+                          "related-codes", "signals", "checks", "remediation", "tests",
+                          "customer-summary"]
     static let matcherKeys = ["text", "absent", "any", "status", "reply", "enhanced", "phase", "stack", "provider", "signature",
                               "intermittent", "http-version", "finding", "file-kind"]
     /// Conditions a `text` signal may add, standing in for look-around and back-references.
@@ -155,10 +156,14 @@ struct PlaybookDecoder {
                 reader.error(.invalidValue, "tests need at least one positive case and one 'no-match' case", at: node)
             }
         }
+        // What the customer's reply says happened (issue 9): plain words, no jargon.
+        let customerSummary = f["customer-summary"].flatMap { reader.prose($0.value, "'customer-summary'") }
         guard reader.errors.isEmpty else { return nil }
-        return Playbook(id: id, title: title, protocolValue: proto, cause: cause, stacks: stacks, article: article,
+        var playbook = Playbook(id: id, title: title, protocolValue: proto, cause: cause, stacks: stacks, article: article,
                         summary: summary, threshold: threshold, relatedCodes: relatedCodes, signals: signals, checks: checks,
                         remediation: remediation, tests: tests, source: reader.location(root), replaces: nil)
+        playbook.customerSummary = customerSummary
+        return playbook
     }
 
     /// Lowercase letters, digits, '.' and '-', starting with a letter or digit.

@@ -21,14 +21,21 @@ public struct Style: Sendable {
 /// here, at the last moment, so no renderer can forget it.
 public struct ReportRenderer: Sendable {
     public var style: Style
+    /// Who reads the output: the admin gets the full report, the customer a short reply (`CustomerReply`).
+    public var audience: Audience
 
-    public init(style: Style = Style(color: false)) { self.style = style }
+    public init(style: Style = Style(color: false), audience: Audience = .admin) {
+        self.style = style
+        self.audience = audience
+    }
 
     public func render(_ report: Report, as format: ReportFormat) -> String {
-        switch format {
-        case .text: return text(report)
-        case .markdown: return markdown(report)
-        case .json: return json(report)
+        switch (format, audience) {
+        case (.text, .customer): return CustomerReply(report).text()
+        case (.markdown, .customer): return CustomerReply(report).markdown()
+        case (.text, _): return text(report)
+        case (.markdown, _): return markdown(report)
+        case (.json, _): return json(report)
         }
     }
 
@@ -123,11 +130,15 @@ public struct ReportRenderer: Sendable {
             }
             if i == 0 {
                 out.append("   fix:")
-                for (n, step) in d.remediation.enumerated() {
+                for (n, step) in d.remediation.filter({ $0.audience.includes(.admin) }).enumerated() {
                     let stacks = step.stacks.isEmpty ? "" : style.dim(" (\(clean(step.stacks.joined(separator: ", "))))")
                     out.append("     \(n + 1). \(clean(step.step))\(stacks)")
-                    for line in step.detail.split(separator: "\n", omittingEmptySubsequences: true) {
-                        out.append("        \(clean(String(line)))")
+                    // One line per paragraph, so a command in the detail is never cut in two; snippets keep their lines.
+                    for block in Markdown.blocks(step.detail) {
+                        switch block {
+                        case .paragraph(let text): out.append("        \(clean(text))")
+                        case .code(let lines): for line in lines { out.append("            \(clean(line))") }
+                        }
                     }
                     if let verify = step.verify { out.append("        verify: \(clean(verify))") }
                 }
@@ -146,6 +157,8 @@ public struct ReportRenderer: Sendable {
     // MARK: markdown
 
     /// A reply a support agent can paste into a ticket: what it is, why, numbered steps, how to verify.
+    /// Valid CommonMark: pasted text is backslash-escaped, never turned into entities or HTML, and every
+    /// command is one code span or fenced block on lines of its own.
     public func markdown(_ report: Report) -> String {
         var out: [String] = []
         if report.status == .not421 {
@@ -157,7 +170,7 @@ public struct ReportRenderer: Sendable {
                 out.append("")
                 out.append("Some causes of a 421 can also show as this code:")
                 out.append("")
-                for d in report.diagnoses { out.append("- \(md(d.title)) (`\(code(d.cause))`)") }
+                for d in report.diagnoses { out.append("- \(md(d.title)) (\(code(d.cause)))") }
             }
             out.append("")
             out.append("What would help next:")
@@ -180,7 +193,7 @@ public struct ReportRenderer: Sendable {
                 if !report.diagnoses.isEmpty {
                     out.append("The likeliest causes, none of them certain yet:")
                     out.append("")
-                    for d in report.diagnoses { out.append("- \(md(d.title)) (`\(code(d.cause))`)") }
+                    for d in report.diagnoses { out.append("- \(md(d.title)) (\(code(d.cause)))") }
                     out.append("")
                 }
                 checkedList(report, into: &out)
@@ -197,16 +210,19 @@ public struct ReportRenderer: Sendable {
         out.append("")
         out.append("### What is happening")
         out.append("")
-        out.append(md(d.summary.trimmingCharacters(in: .whitespacesAndNewlines)))
+        for (i, paragraph) in Markdown.paragraphs(d.summary).enumerated() {
+            if i > 0 { out.append("") }
+            out.append(paragraph)
+        }
         out.append("")
         out.append("### Why we think so")
         out.append("")
         for s in d.signals where s.weight > 0 {
-            out.append("- `\(code(s.matched))`" + (s.note.map { ": \(md($0))" } ?? ""))
+            out.append("- \(code(s.matched))" + (s.note.map { ": \(md($0))" } ?? ""))
         }
         for c in d.checks where c.status == .fail {
             out.append("- \(md(c.title)): \(md(c.reason ?? "confirmed"))"
-                + (c.live ? c.command.map { " (to see it yourself: `\(code($0))`)" } ?? "" : ""))
+                + (c.live ? c.command.map { " (to see it yourself: \(code($0)))" } ?? "" : ""))
         }
         if !report.facts.checked.isEmpty {
             out.append("")
@@ -215,25 +231,31 @@ public struct ReportRenderer: Sendable {
         if report.status == .inconclusive {
             out.append("")
             out.append("We could not confirm it yet:")
+            out.append("")
             for n in report.next { out.append("- \(md(n))") }
         }
         out.append("")
-        out.append("### How to fix it")
-        out.append("")
-        for (i, step) in d.remediation.enumerated() {
-            let stacks = step.stacks.isEmpty ? "" : " (\(md(step.stacks.joined(separator: ", "))))"
-            out.append("\(i + 1). **\(md(step.step))**\(stacks)")
+        // Steps written only for the customer are in the customer's reply (--audience customer), not here.
+        let steps = d.remediation.filter { $0.audience.includes(.admin) }
+        if !steps.isEmpty {
+            out.append("### How to fix it")
             out.append("")
-            for line in step.detail.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n", omittingEmptySubsequences: false) {
-                out.append("   " + md(String(line)))
+        }
+        for (i, step) in steps.enumerated() {
+            let stacks = step.stacks.isEmpty ? "" : " (\(md(step.stacks.joined(separator: ", "))))"
+            let marker = "\(i + 1). "
+            let indent = String(repeating: " ", count: marker.count)
+            out.append(marker + "**\(Markdown.prose(step.step))**\(stacks)")
+            let detail = Markdown.lines(step.detail, indent: indent)
+            if !detail.isEmpty {
+                out.append("")
+                out += detail
             }
             if let verify = step.verify {
                 out.append("")
-                out.append("   Check it with:")
+                out.append(indent + "Check it with:")
                 out.append("")
-                out.append("   ```")
-                out.append("   " + clean(verify))
-                out.append("   ```")
+                out.append(contentsOf: Markdown.fence(verify, indent: indent))
             }
             out.append("")
         }
@@ -241,21 +263,23 @@ public struct ReportRenderer: Sendable {
         if !manual.isEmpty {
             out.append("### To confirm on the server")
             out.append("")
-            for c in manual { out.append("- \(md(c.title)): \(md(c.reason ?? ""))") }
+            for c in manual {
+                out.append("- \(md(c.title)): " + Markdown.paragraphs(c.reason ?? "").joined(separator: " "))
+            }
             out.append("")
         }
         if report.diagnoses.count > 1 {
             out.append("### If that is not it")
             out.append("")
             for other in report.diagnoses.dropFirst() {
-                out.append("- \(md(other.title)) (`\(code(other.cause))`)")
+                out.append("- \(md(other.title)) (\(code(other.cause)))")
             }
             out.append("")
         }
         if !d.references.isEmpty {
             out.append("### References")
             out.append("")
-            for r in d.references { out.append("- [\(md(r.title))](\(clean(r.url)))") }
+            for r in d.references { out.append("- [\(md(r.title))](\(Markdown.destination(r.url)))") }
             out.append("")
         }
         return out.joined(separator: "\n")
@@ -270,7 +294,7 @@ public struct ReportRenderer: Sendable {
         for c in report.facts.checked {
             let result = !c.incomplete.isEmpty ? "partly read" : c.findings == 0 ? "no finding"
                 : "\(c.findings) finding" + (c.findings == 1 ? "" : "s")
-            out.append("- `\(code(c.input))` (\(md(c.kind))): " + md((c.checked + [result]).joined(separator: "; ")))
+            out.append("- \(code(c.input)) (\(md(c.kind))): " + md((c.checked + [result]).joined(separator: "; ")))
         }
         if report.status != .healthy, report.codes.shows421,
            report.facts.checked.allSatisfy(\.isClean) {
@@ -288,20 +312,27 @@ public struct ReportRenderer: Sendable {
         }
     }
 
-    /// Keeps pasted text from turning into Markdown markup in the ticket.
-    private func md(_ s: String) -> String {
-        clean(s).replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-    }
+    /// Text from input or a report field, as Markdown prose that stays literal.
+    private func md(_ s: String) -> String { Markdown.escape(s) }
 
-    private func code(_ s: String) -> String { clean(s).replacingOccurrences(of: "`", with: "'") }
+    /// A value as one code span (a command, a matched text, a file name).
+    private func code(_ s: String) -> String { Markdown.code(s) }
 
     private func fmt(_ v: Double) -> String { Self.number(v, digits: 2) }
 
     // MARK: json
 
     /// Sorted keys and escaped control characters keep the output stable and safe for scripts.
+    /// The JSON names its audience; for the customer it keeps only the steps written for them.
     public func json(_ report: Report) -> String {
-        encodeJSON(report)
+        var report = report
+        report.audience = audience
+        if audience == .customer {
+            for i in report.diagnoses.indices {
+                report.diagnoses[i].remediation.removeAll { !$0.audience.includes(.customer) }
+            }
+        }
+        return encodeJSON(report)
     }
 }
 
@@ -311,4 +342,194 @@ public func encodeJSON<T: Encodable>(_ value: T) -> String {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     guard let data = try? encoder.encode(value) else { return "{}\n" }
     return Sanitizer.jsonSafe(String(decoding: data, as: UTF8.self)) + "\n"
+}
+
+/// CommonMark building blocks. Renderers show text literally by escaping it, never with HTML entities (which
+/// show as `&lt;` inside code) or raw HTML, and keep each command whole in one code span or fenced block.
+public enum Markdown {
+    /// ASCII punctuation that CommonMark can read as markup anywhere in a line.
+    private static let special: Set<Character> = ["\\", "`", "*", "_", "[", "]", "<", ">", "#", "!", "|", "~", "&", "{", "}"]
+
+    /// Prose that renders exactly as given: newlines become spaces, markup characters are backslash-escaped,
+    /// and a start that could open a block (a list marker, a heading, a quote, an indented code block) is defused.
+    public static func escape(_ s: String) -> String {
+        let flat = Sanitizer.neutralize(oneLine(s)).trimmingCharacters(in: .whitespaces)
+        var out = ""
+        out.reserveCapacity(flat.utf8.count + 8)
+        for ch in flat {
+            if special.contains(ch) { out.append("\\") }
+            out.append(ch)
+        }
+        return defuseStart(out)
+    }
+
+    /// One code span holding `s` exactly: the fence is one backtick longer than any run inside, padded when the
+    /// text starts or ends with a backtick or a space, so CommonMark gives back the same characters.
+    public static func code(_ s: String) -> String {
+        let text = Sanitizer.neutralize(oneLine(s))
+        guard !text.isEmpty else { return "" }
+        let fence = String(repeating: "`", count: longestRun(of: "`", in: text) + 1)
+        let allSpaces = text.allSatisfy { $0 == " " }
+        let pad = text.hasPrefix("`") || text.hasSuffix("`")
+            || (!allSpaces && text.hasPrefix(" ") && text.hasSuffix(" ")) ? " " : ""
+        return fence + pad + text + pad + fence
+    }
+
+    /// A fenced code block indented by `indent` (to stay inside a list item); its fence is longer than any run
+    /// of backticks in the text.
+    public static func fence(_ s: String, indent: String = "") -> [String] {
+        let text = Sanitizer.neutralize(s, keepNewlines: true)
+        let fence = String(repeating: "`", count: max(3, longestRun(of: "`", in: text) + 1))
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { indent + $0 }
+        return [indent + fence] + lines + [indent + fence]
+    }
+
+    /// Playbook prose, where authors mark commands and names with backticks: the code spans are kept (and
+    /// re-fenced so they stay one code node), everything else is escaped.
+    public static func prose(_ s: String) -> String {
+        let text = oneLine(s).trimmingCharacters(in: .whitespaces)
+        var out = ""
+        var plain = ""
+        var rest = Substring(text)
+        while let open = rest.firstIndex(of: "`") {
+            let run = rest[open...].prefix { $0 == "`" }
+            let after = rest[run.endIndex...]
+            if let close = closingRun(of: run.count, in: after) {
+                plain += rest[..<open]
+                out += escapeInline(plain) + code(String(after[..<close.lowerBound]))
+                plain = ""
+                rest = after[close.upperBound...]
+            } else {
+                plain += rest[..<run.endIndex]
+                rest = after
+            }
+        }
+        plain += rest
+        out += escapeInline(plain)
+        return defuseStart(out)
+    }
+
+    /// A piece of playbook prose as written: a paragraph, or lines indented deeper than the text around them
+    /// (a config snippet), which keep their line breaks.
+    public enum Block: Sendable, Equatable {
+        case paragraph(String)
+        case code([String])
+    }
+
+    /// Wrapped lines joined into paragraphs (so no code span is cut by a line break); indented lines kept as code.
+    public static func blocks(_ s: String) -> [Block] {
+        var blocks: [Block] = []
+        var prose: [String] = []
+        var code: [String] = []
+        func flush() {
+            if !prose.isEmpty { blocks.append(.paragraph(prose.joined(separator: " "))) }
+            if !code.isEmpty { blocks.append(.code(code)) }
+            prose = []
+            code = []
+        }
+        for line in s.split(separator: "\n", omittingEmptySubsequences: false) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty {
+                flush()
+            } else if line.hasPrefix("  ") || line.hasPrefix("\t") {
+                if !prose.isEmpty { flush() }
+                code.append(trimmed)
+            } else {
+                if !code.isEmpty { flush() }
+                prose.append(trimmed)
+            }
+        }
+        flush()
+        return blocks
+    }
+
+    /// Paragraphs of playbook prose rendered for one line each; a snippet becomes code spans on that line.
+    public static func paragraphs(_ s: String) -> [String] {
+        blocks(s).map { block in
+            switch block {
+            case .paragraph(let text): return prose(text)
+            case .code(let lines): return lines.map(code).joined(separator: " ")
+            }
+        }.filter { !$0.isEmpty }
+    }
+
+    /// Playbook prose as Markdown lines under `indent` (inside a list item): paragraphs, and snippets as
+    /// fenced blocks, separated by blank lines.
+    public static func lines(_ s: String, indent: String) -> [String] {
+        var out: [String] = []
+        for block in blocks(s) {
+            if !out.isEmpty { out.append("") }
+            switch block {
+            case .paragraph(let text): out.append(indent + prose(text))
+            case .code(let lines): out += fence(lines.joined(separator: "\n"), indent: indent)
+            }
+        }
+        return out
+    }
+
+    /// A link destination CommonMark reads whole: spaces, angle brackets, parentheses and backslashes encoded.
+    public static func destination(_ url: String) -> String {
+        var out = ""
+        for scalar in Sanitizer.neutralize(url).unicodeScalars {
+            switch scalar {
+            case " ": out += "%20"
+            case "<": out += "%3C"
+            case ">": out += "%3E"
+            case "(": out += "%28"
+            case ")": out += "%29"
+            case "\\": out += "%5C"
+            case "`": out += "%60"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    // MARK: helpers
+
+    private static func oneLine(_ s: String) -> String {
+        guard s.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else { return s }
+        return s.split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
+    }
+
+    private static func escapeInline(_ s: String) -> String {
+        var out = ""
+        for ch in Sanitizer.neutralize(s) {
+            if special.contains(ch) { out.append("\\") }
+            out.append(ch)
+        }
+        return out
+    }
+
+    /// A line that starts with `-`, `+`, `=`, `1.` or `1)` would open a list or underline a heading.
+    private static func defuseStart(_ s: String) -> String {
+        guard let first = s.first else { return s }
+        if first == "-" || first == "+" || first == "=" { return "\\" + s }
+        let digits = s.prefix { $0.isASCII && $0.isNumber }
+        if !digits.isEmpty, digits.count <= 9, let next = s.dropFirst(digits.count).first, next == "." || next == ")" {
+            return String(digits) + "\\" + String(s.dropFirst(digits.count))
+        }
+        return s
+    }
+
+    private static func longestRun(of c: Character, in s: String) -> Int {
+        var longest = 0, current = 0
+        for ch in s {
+            if ch == c { current += 1; longest = max(longest, current) } else { current = 0 }
+        }
+        return longest
+    }
+
+    /// The next run of exactly `count` backticks: the end of a code span opened by such a run.
+    private static func closingRun(of count: Int, in s: Substring) -> Range<Substring.Index>? {
+        var i = s.startIndex
+        while i < s.endIndex {
+            guard s[i] == "`" else { i = s.index(after: i); continue }
+            let run = s[i...].prefix { $0 == "`" }
+            if run.count == count { return i..<run.endIndex }
+            i = run.endIndex
+        }
+        return nil
+    }
 }

@@ -63,6 +63,8 @@ public struct Diagnosis: Sendable, Codable {
     public var score: Double
     public var confidence: Double
     public var summary: String
+    /// What happened, in plain words for the person who reported it (the playbook's `customer-summary`).
+    public var customerSummary: String?
     public var signals: [SignalReport]
     public var checks: [CheckResult]
     public var remediation: [RemediationItem]
@@ -119,6 +121,8 @@ public struct FactsSummary: Sendable, Codable {
 /// The report contract: `schema` versions the JSON shape (docs/report-json.md).
 public struct Report: Sendable, Codable {
     public var schema: String = "kb.report/1"
+    /// The reader the output was written for (admin or customer); set by the renderer.
+    public var audience: Audience?
     public var `protocol`: ProtocolReport
     public var status: ReportStatus
     /// One line that says what kb concluded.

@@ -700,6 +700,7 @@ public struct Engine: Sendable {
             playbook: playbook.id, cause: playbook.cause, title: playbook.title, protocol: playbook.protocolValue.rawValue,
             score: (candidate.score * 100).rounded() / 100, confidence: (confidence * 100).rounded() / 100,
             summary: playbook.summary,
+            customerSummary: playbook.customerSummary,
             signals: candidate.matches.map {
                 SignalReport(signal: $0.signal, kind: $0.kind, matched: $0.matched, weight: $0.weight, note: $0.note)
             },
