@@ -52,6 +52,10 @@ struct DataOptions: ParsableArguments {
         }
         let standard = { (path: String) in URL(fileURLWithPath: path).standardizedFileURL.path }
         for path in more where !extra.map(standard).contains(standard(path)) { extra.append(path) }
+        // The shipped data named as a directory ('kb playbooks validate playbooks' in a checkout) is the
+        // built-in data, with its own rules (unprefixed cause slugs), not an organisation's directory.
+        let shipped = Set([root, root + "/playbooks", root + "/knowledge"].map(standard))
+        extra.removeAll { shipped.contains(standard($0)) }
         let registry = BuiltinProbes.registry
         let knowledge: KnowledgeBase
         let catalog: PlaybookCatalog

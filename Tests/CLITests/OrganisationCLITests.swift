@@ -135,6 +135,17 @@ struct OrganisationCLITests {
         #expect(!plain.stdout.contains("acme-panel-toggle") && !plain.stdout.contains("\"overlays\""))
     }
 
+    /// In a checkout, naming the shipped directories is validating the built-in data, whose slugs have no prefix.
+    @Test func theShippedDirectoriesNamedAsPathsAreTheBuiltInData() throws {
+        let root = CLI.repoRoot.path
+        for path in [root + "/playbooks", root, root + "/knowledge"] {
+            let result = try CLI.run(["playbooks", "validate", path])
+            #expect(result.status == 0, "\(path): \(result.stderr)")
+            #expect(!result.stderr.contains("needs a prefix"), "\(result.stderr)")
+        }
+        #expect(try CLI.run(["playbooks", "test", root + "/playbooks"]).status == 0)
+    }
+
     @Test func listShowAndExplainShowWhereThingsComeFrom() throws {
         let dir = try Self.directory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
