@@ -31,6 +31,8 @@ public struct Playbook: Sendable {
     public var source: SourceLocation
     /// Set when this playbook replaced another with the same id.
     public var replaces: SourceLocation?
+    /// What `kb guide` may ask to tell this cause from the others (`questions:`, decoded in QuestionDecoder.swift).
+    public var questions: [Question] = []
 }
 
 /// One piece of weighted evidence to look for.

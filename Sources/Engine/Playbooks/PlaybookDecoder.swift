@@ -17,7 +17,7 @@ public struct PlaybookContext: Sendable {
 struct PlaybookDecoder {
     static let formatVersion = "playbook/1"
     static let topKeys = ["kb", "id", "title", "protocol", "cause", "stacks", "article", "summary", "threshold",
-                          "related-codes", "signals", "checks", "remediation", "tests"]
+                          "related-codes", "signals", "checks", "remediation", "tests", "questions"]
     static let matcherKeys = ["text", "absent", "any", "status", "reply", "enhanced", "phase", "stack", "provider", "signature",
                               "intermittent", "http-version", "finding", "file-kind"]
     /// Conditions a `text` signal may add, standing in for look-around and back-references.
@@ -137,10 +137,12 @@ struct PlaybookDecoder {
                 reader.error(.invalidValue, "tests need at least one positive case and one 'no-match' case", at: node)
             }
         }
+        let questions = f["questions"].map { decodeQuestions($0.value, owner: id, signalIDs: signalIDs) } ?? []
         guard reader.errors.isEmpty else { return nil }
         return Playbook(id: id, title: title, protocolValue: proto, cause: cause, stacks: stacks, article: article,
                         summary: summary, threshold: threshold, relatedCodes: relatedCodes, signals: signals, checks: checks,
-                        remediation: remediation, tests: tests, source: reader.location(root), replaces: nil)
+                        remediation: remediation, tests: tests, source: reader.location(root), replaces: nil,
+                        questions: questions)
     }
 
     /// Lowercase letters, digits, '.' and '-', starting with a letter or digit.
