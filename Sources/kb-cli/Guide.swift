@@ -146,7 +146,7 @@ extension KB {
                 printText(standing.summary.joined(separator: "\n"))
             }
             print(ReportRenderer(style: output.style).render(standing.report, as: output.format.report), terminator: "")
-            fflush(stdout)
+            fflush(nil)
             if let transcript {
                 do {
                     try script.markdown(conclusion: standing, stopped: stopped).write(toFile: transcript, atomically: true,

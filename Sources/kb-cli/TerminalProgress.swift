@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// What live checks are doing and for how long, on standard error, only when it is a terminal: a piped run
@@ -19,7 +20,7 @@ enum TerminalProgress {
         }
         let result = await body()
         ticker.cancel()
-        _ = await ticker.value
+        _ = await ticker.result
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
         return result
     }

@@ -20,7 +20,7 @@ struct TerminalPrompt {
 
     func write(_ text: String) {
         print(Sanitizer.neutralize(text, keepNewlines: true), terminator: "")
-        fflush(stdout)
+        fflush(nil)
     }
 
     func ask(_ question: Question, text: String, command: String?) -> Reply {

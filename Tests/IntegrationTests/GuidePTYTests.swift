@@ -169,8 +169,8 @@ struct GuidePTYTests {
         #expect(session.prompts.count >= 4)
         #expect(session.output.contains("why: A 421 means three different things"), "\(session.output)")
         #expect(session.prompts[3].contains("Where does the 421 show up?"), "\(session.prompts)")
-        #expect(session.record.contains("guide/protocol") && session.record.contains("FTP"), session.record)
-        #expect(!session.record.contains("(HTTP)"), session.record)
+        #expect(session.record.contains("guide/protocol") && session.record.contains("FTP"), "\(session.record)")
+        #expect(!session.record.contains("(HTTP)"), "\(session.record)")
     }
 
     @Test func ctrlDEndsWithASummary() throws {

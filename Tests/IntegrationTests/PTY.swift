@@ -3,6 +3,12 @@ import Foundation
 import Glibc
 #endif
 
+// glibc has these in <stdlib.h> only under _XOPEN_SOURCE, which the Glibc module does not set.
+@_silgen_name("posix_openpt") private func openPTY(_ flags: Int32) -> Int32
+@_silgen_name("grantpt") private func grantPTY(_ fd: Int32) -> Int32
+@_silgen_name("unlockpt") private func unlockPTY(_ fd: Int32) -> Int32
+@_silgen_name("ptsname_r") private func ptyName(_ fd: Int32, _ buffer: UnsafeMutablePointer<CChar>, _ size: Int) -> Int32
+
 /// A program run under a real pseudo-terminal, as a user at a terminal runs it: its standard input, output and
 /// error are the terminal's slave side, and the test reads and types on the master side. Every read is bounded
 /// in time and size.
@@ -18,11 +24,12 @@ final class PTYProcess: @unchecked Sendable {
     static let outputLimit = 4 << 20
 
     init(_ executable: String, _ arguments: [String], environment: [String: String]) throws {
-        master = posix_openpt(O_RDWR | O_NOCTTY)
-        guard master >= 0, grantpt(master) == 0, unlockpt(master) == 0, let name = ptsname(master) else {
+        master = openPTY(O_RDWR | O_NOCTTY)
+        var name = [CChar](repeating: 0, count: 128)
+        guard master >= 0, grantPTY(master) == 0, unlockPTY(master) == 0, ptyName(master, &name, name.count) == 0 else {
             throw HarnessError("cannot open a pseudo-terminal: \(String(cString: strerror(errno)))")
         }
-        let slave = String(cString: name)
+        let slave = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

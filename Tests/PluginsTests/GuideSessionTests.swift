@@ -62,10 +62,10 @@ struct GuideSessionTests {
             let step = await s.next()
             guard let q = question(step) else { ended = standing(step); break }
             asked.append(q.key)
-            let isConcurrency = q.key == "smtp.smtp-concurrency/parallel-in-log"
-            await s.answer(isConcurrency ? .yes : (q.key == "smtp.smtp-rate-limit/volume-in-log" ? .no : .skip), to: q)
+            let isConcurrency = q.key == "smtp.concurrency/parallel-in-log"
+            await s.answer(isConcurrency ? .yes : (q.key == "smtp.rate-limit/volume-in-log" ? .no : .skip), to: q)
         }
-        #expect(asked.contains("smtp.smtp-concurrency/parallel-in-log") || asked.contains("smtp.smtp-rate-limit/volume-in-log"),
+        #expect(asked.contains("smtp.concurrency/parallel-in-log") || asked.contains("smtp.rate-limit/volume-in-log"),
                 "\(asked)")
         #expect(ended?.cause == "smtp-concurrency", "\(asked) \(ended?.ranking ?? "")")
     }

@@ -10,6 +10,11 @@ public struct GuideSession: Sendable {
     public struct Turn: Sendable {
         public var question: Question
         public var answer: Answer
+
+        public init(question: Question, answer: Answer) {
+            self.question = question
+            self.answer = answer
+        }
     }
 
     public enum Step: Sendable {
@@ -277,7 +282,11 @@ public struct GuideSession: Sendable {
         for outcome in outcomes {
             guard let effect = Self.effect(of: outcome), !effect.isEmpty else { continue }
             let after = await simulated(outcome, effect: effect, state: state)
-            total += Self.distance(base, after)
+            let change = Self.distance(base, after)
+            // An answer that changes nothing is what the input already shows (its signals matched, its
+            // statement made): the question has been answered before it was asked.
+            if change < 1e-9, question.kind != .paste, question.kind != .commandOutput { return 0 }
+            total += change
         }
         let count = question.kind == .paste || question.kind == .commandOutput ? 2 : max(1, outcomes.count)
         return total / Double(count)

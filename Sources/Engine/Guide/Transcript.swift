@@ -8,6 +8,13 @@ public struct GuideTranscript: Sendable {
         public var command: String?
         public var answer: Answer
         public var described: String
+
+        public init(question: String, command: String?, answer: Answer, described: String) {
+            self.question = question
+            self.command = command
+            self.answer = answer
+            self.described = described
+        }
     }
 
     public var given: [InputText]
