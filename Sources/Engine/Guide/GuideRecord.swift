@@ -33,7 +33,9 @@ public struct GuideRecord: Sendable {
     /// any characters survives the round trip.
     public func yaml() -> String {
         func quoted(_ s: String) -> String {
-            let data = (try? JSONEncoder().encode(s)) ?? Data("\"\"".utf8)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.withoutEscapingSlashes]
+            let data = (try? encoder.encode(s)) ?? Data("\"\"".utf8)
             return String(decoding: data, as: UTF8.self)
         }
         var out = "kb: \(Self.format)\nanswers:\n"

@@ -249,7 +249,7 @@ public struct GuideSession: Sendable {
                 let playbook = state.engine.catalog.playbook(owner)
                 return proto == .unknown || playbook?.protocolValue == proto
             }
-            if let scope = q.scope, proto != .unknown, scope != proto { return false }
+            if let scope = q.scope, scope != proto { return false }
             if q.yes?.probe == true { return target != nil && live == nil && observer != nil }
             return true
         }
