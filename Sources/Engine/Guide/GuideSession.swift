@@ -78,6 +78,8 @@ public struct GuideSession: Sendable {
     public var maxQuestions = 12
     /// Below this expected change of the ranking a question is not worth asking.
     public var minimumValue = 0.04
+    /// Past a confirmed cause, only a question expected to move the ranking this much is still asked.
+    public var confirmedValue = 0.2
 
     /// `builtin` are the built-in questions (`BuiltinQuestions.all`); the playbooks' own come from the engine's catalog.
     public init(engine: Engine, inputs: [InputText], statements: Statements = Statements(), target: Target? = nil,
@@ -118,24 +120,30 @@ public struct GuideSession: Sendable {
         let state = await self.state(turns)
         let report = await state.engine.diagnose(state.facts, environment: live?.environment ?? environment)
         let standing = self.standing(report, state: state)
-        if turns.count >= maxQuestions || report.status == .healthy || report.status == .not421 {
+        let asked = Set(turns.map(\.question.key))
+        if turns.count >= maxQuestions || (report.status == .healthy && live != nil) { return .conclude(standing) }
+        // Another error code, or configs and logs that read clean, end the session once the whole error was
+        // asked for: a first line often shows only part of it.
+        if report.status == .not421 || report.status == .healthy {
+            if let full = questions.first(where: { $0.playbook == nil && $0.kind == .paste }), !asked.contains(full.key) {
+                return .ask(full, standing)
+            }
             return .conclude(standing)
         }
-        let asked = Set(turns.map(\.question.key))
         // A protocol that is still unknown is settled first.
         if state.facts.protocolVerdict.value == .unknown,
            let settle = questions.first(where: { $0.playbook == nil && $0.choices.contains { $0.effect.protocolValue != nil } }),
            !asked.contains(settle.key) {
             return .ask(settle, standing)
         }
-        if standing.confirmed { return .conclude(standing) }
         let base = distribution(state.engine.matcher.rank(state.engine.catalog.playbooks, facts: state.facts), state.facts)
         var best: (question: Question, value: Double)?
         for question in eligible(state, asked: asked) {
             let value = await self.value(of: question, state: state, base: base)
             if value > (best?.value ?? minimumValue) { best = (question, value) }
         }
-        guard let best else { return .conclude(standing) }
+        // A confirmed cause ends the session unless one question could still move the ranking a lot.
+        guard let best, !standing.confirmed || best.value >= confirmedValue else { return .conclude(standing) }
         return .ask(best.question, standing)
     }
 
