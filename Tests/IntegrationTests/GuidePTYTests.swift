@@ -181,4 +181,17 @@ struct GuidePTYTests {
         #expect(process.output.contains("ended; what is known"), "\(process.output)")
         #expect(process.output.contains("protocol:"))
     }
+
+    @Test func ctrlCEndsWithASummaryAndSavesTheTranscript() throws {
+        let dir = try TempDir("guide-int")
+        defer { dir.remove() }
+        let process = try PTYProcess(CLILiveTests.binary, ["guide", "--transcript", dir.file("t.md"), "421 error"],
+                                     environment: Self.environment)
+        _ = try process.nextPrompt()
+        process.type("\u{3}\n")
+        let status = try process.finish()
+        #expect(status == 130, "\(process.output)")
+        #expect(process.output.contains("stopped; what is known"), "\(process.output)")
+        #expect(dir.read("t.md").contains("## Conclusion"))
+    }
 }
