@@ -71,7 +71,7 @@ struct GuideCLITests {
                 kind: yes-or-no
                 text: Is it?
                 why: to test
-                yes:
+                if-yes:
                   signals: [no-such-signal]
 
             """

@@ -32,9 +32,9 @@ public enum BuiltinQuestions {
             why: >
               Errors that come and go point at reused connections, load balancers or limits; an error on every
               request points at configuration.
-            yes:
+            if-yes:
               intermittent: true
-            no:
+            if-no:
               intermittent: false
           - id: web-server
             kind: choice
@@ -71,7 +71,7 @@ public enum BuiltinQuestions {
               Live checks connect to the target you named (and the addresses it resolves to, --resolve and
               --origin) to compare what the server answers with and without SNI, over HTTP/2 and HTTP/1.1, or
               what a mail server says at connect. Nothing else is contacted.
-            yes:
+            if-yes:
               probe: true
         """
 

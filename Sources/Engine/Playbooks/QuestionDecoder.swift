@@ -2,7 +2,7 @@ import Foundation
 
 /// The `questions:` section of a playbook (and the built-in guide questions), decoded with positions.
 extension PlaybookDecoder {
-    static let questionKeys = ["id", "text", "kind", "why", "command", "input", "yes", "no", "choices", "reveals", "scope"]
+    static let questionKeys = ["id", "text", "kind", "why", "command", "input", "if-yes", "if-no", "choices", "reveals", "scope"]
     static let effectKeys = ["signals", "weight", "protocol", "stack", "intermittent", "says", "probe"]
     static let choiceKeys = ["label"] + effectKeys
     /// Kinds a pasted answer may be stated as, as `--file KIND:path` states them.
@@ -46,8 +46,8 @@ extension PlaybookDecoder {
             if let n = f["input"]?.value, let value = reader.string(n, "question 'input'") {
                 inputKind = reader.vocabulary([(value, n)], Self.inputKinds, "input kind").first
             }
-            let yes = f["yes"].map { decodeEffect($0.value, "'yes'", owner: owner, signalIDs: signalIDs) }
-            let no = f["no"].map { decodeEffect($0.value, "'no'", owner: owner, signalIDs: signalIDs) }
+            let yes = f["if-yes"].map { decodeEffect($0.value, "'if-yes'", owner: owner, signalIDs: signalIDs) }
+            let no = f["if-no"].map { decodeEffect($0.value, "'if-no'", owner: owner, signalIDs: signalIDs) }
             var choices: [Question.Choice] = []
             if let n = f["choices"]?.value, let list = reader.list(n, "'choices'") {
                 for choice in list {
@@ -66,12 +66,12 @@ extension PlaybookDecoder {
             }
             switch kind {
             case .yesNo where yes == nil && no == nil:
-                reader.error(.missingKey, "a yes-no question needs 'yes' or 'no' to say what the answer means", at: item)
+                reader.error(.missingKey, "a yes-no question needs 'if-yes' or 'if-no' to say what the answer means", at: item)
             case .choice where f["choices"] == nil:
                 reader.error(.missingKey, "a choice question needs 'choices'", at: item)
             case .paste, .commandOutput:
-                if f["yes"] != nil || f["no"] != nil || f["choices"] != nil {
-                    reader.error(.invalidValue, "a \(kind.rawValue) question is read as pasted text; 'yes', 'no' and 'choices' do not apply", at: item)
+                if f["if-yes"] != nil || f["if-no"] != nil || f["choices"] != nil {
+                    reader.error(.invalidValue, "a \(kind.rawValue) question is read as pasted text; 'if-yes', 'if-no' and 'choices' do not apply", at: item)
                 }
             default: break
             }
