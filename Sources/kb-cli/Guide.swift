@@ -61,7 +61,8 @@ extension KB {
             let engine = try data.loadEngine()
             let builtin: [Question]
             do {
-                builtin = try BuiltinQuestions.load(PlaybookLoader(context: PlaybookContext(probes: engine.registry, articles: engine.knowledge.ids)))
+                let context = PlaybookContext(probes: engine.registry, articles: engine.knowledge.ids)
+                builtin = try BuiltinQuestions.load(PlaybookLoader(context: context))
             } catch {
                 throw failWithDataErrors(error)
             }
@@ -88,6 +89,9 @@ extension KB {
             let handler = replay == nil ? interrupt.install() : nil
             defer { handler?.cancel() }
 
+            // A replay with --format markdown or json keeps standard output for the report alone, so it can be
+            // piped; the conversation goes to standard error.
+            let say: (String) -> Void = replay != nil && output.format != .text ? { printError($0) } : { printText($0) }
             var shownSummary = false
             var stopped = false
             var standing: GuideSession.Standing
@@ -101,10 +105,10 @@ extension KB {
                 }
                 standing = current
                 if !shownSummary {
-                    printText(current.summary.joined(separator: "\n"))
+                    say(current.summary.joined(separator: "\n"))
                     shownSummary = true
                 } else {
-                    printText("now: \(current.ranking)")
+                    say("now: \(current.ranking)")
                 }
                 interrupt.update(summary: "stopped; what is known:\n" + current.summary.joined(separator: "\n") + "\n",
                                  transcript: transcript.map { ($0, script.markdown(conclusion: current, stopped: true)) })
@@ -114,26 +118,26 @@ extension KB {
                 if var r = replay {
                     reply = .answer(r.take(for: question))
                     replay = r
-                    printText("\(text)\(command.map { "\n  \($0)" } ?? "")\n> \(Self.describe(reply, question))")
+                    say("\(text)\(command.map { "\n  \($0)" } ?? "")\n> \(Self.describe(reply, question))")
                 } else {
                     repeat {
                         reply = prompt.ask(question, text: text, command: command)
-                        if reply == .why { printText("why: \(question.why)") }
+                        if reply == .why { say("why: \(question.why)") }
                     } while reply == .why
                 }
                 switch reply {
                 case .why: continue loop
                 case .end:
                     stopped = true
-                    printText("\nended; what is known:")
+                    say("\nended; what is known:")
                     break loop
                 case .back:
                     if session.undo() {
                         record.entries.removeLast()
                         script.exchanges.removeLast()
-                        printText("took back the last answer")
+                        say("took back the last answer")
                     } else {
-                        printText("nothing to take back")
+                        say("nothing to take back")
                     }
                 case .answer(let answer):
                     await session.answer(answer, to: question)
@@ -143,7 +147,7 @@ extension KB {
                 }
             }
             if stopped {
-                printText(standing.summary.joined(separator: "\n"))
+                say(standing.summary.joined(separator: "\n"))
             }
             print(ReportRenderer(style: output.style).render(standing.report, as: output.format.report), terminator: "")
             fflush(nil)

@@ -49,6 +49,18 @@ struct GuideCLITests {
         #expect(second.contains("Cause: `smtp-rate-limit`"), "\(second)")
     }
 
+    @Test func aJSONReplayKeepsStandardOutputForTheReport() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let answers = dir.appendingPathComponent("a.yaml").path
+        try "kb: guide-answers/1\nanswers:\n  - question: guide/protocol\n    choice: \"2\"\n"
+            .write(toFile: answers, atomically: true, encoding: .utf8)
+        let result = try CLI.run(["guide", "--answers", answers, "--format", "json", "421 4.7.0 Too many concurrent SMTP connections"])
+        let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect((report?["diagnoses"] as? [[String: Any]])?.first?["cause"] as? String == "smtp-concurrency", "\(result.stdout)")
+        #expect(result.stderr.contains("protocol: smtp"), "\(result.stderr)")
+    }
+
     @Test func aBrokenAnswersFileIsInvalidDataWithItsPosition() throws {
         let dir = try temp()
         defer { try? FileManager.default.removeItem(at: dir) }

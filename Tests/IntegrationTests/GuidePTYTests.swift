@@ -23,7 +23,7 @@ struct GuidePTYTests {
 
     /// Runs `kb guide ARGS` under a terminal; `answer` gets each prompt's text and returns what to type
     /// (a paste ends with an empty line).
-    func converse(_ arguments: [String], answer: (String) -> String) throws -> Session {
+    func converse(_ arguments: [String], answer: (String) -> String) async throws -> Session {
         let dir = try TempDir("guide")
         defer { dir.remove() }
         let kb = PTYProcess.self
@@ -31,19 +31,19 @@ struct GuidePTYTests {
                                                         "--record", dir.file("r.yaml")] + arguments,
                                   environment: Self.environment)
         var prompts: [String] = []
-        while let prompt = try process.nextPrompt() {
+        while let prompt = try await process.nextPrompt() {
             prompts.append(prompt)
             #expect(prompts.count <= 15, "the session does not end: \(process.output)")
             if prompts.count > 15 { break }
             process.type(answer(prompt))
         }
-        let status = try process.finish()
+        let status = try await process.finish()
         return Session(output: process.output, status: status, prompts: prompts, transcript: dir.read("t.md"),
                        record: dir.read("r.yaml"))
     }
 
     /// `kb guide --answers` with the recorded answers and no terminal: its transcript.
-    func replay(_ record: String, _ arguments: [String]) throws -> (transcript: String, status: Int32) {
+    func replay(_ record: String, _ arguments: [String]) async throws -> (transcript: String, status: Int32) {
         let dir = try TempDir("replay")
         defer { dir.remove() }
         try dir.write("r.yaml", record)
@@ -56,8 +56,11 @@ struct GuidePTYTests {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        process.waitUntilExit()
-        return (dir.read("t.md"), process.terminationStatus)
+        let status = try await PTYProcess.offPool {
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        return (dir.read("t.md"), status)
     }
 
     /// The cause slug the transcript's last section names.
@@ -70,10 +73,10 @@ struct GuidePTYTests {
 
     func lines(_ text: String) -> [String] { text.split(separator: "\n").map(String.init) }
 
-    @Test func httpCaseEndsAtCoalescingAfterTheHTTP11Question() throws {
+    @Test func httpCaseEndsAtCoalescingAfterTheHTTP11Question() async throws {
         let args = ["customers see 421 on static.example.com sometimes"]
         var askedHTTP11 = false
-        let session = try converse(args) { prompt in
+        let session = try await converse(args) { prompt in
             if prompt.contains("--http1.1") { askedHTTP11 = true; return "n\n" }
             if prompt.contains("Where does the 421 show up?") { return "1\n" }
             return "s\n"
@@ -85,16 +88,16 @@ struct GuidePTYTests {
         // The first screen says what is known in at most five lines before the first question.
         let first = try #require(session.prompts.first)
         #expect(first.contains("protocol:") && first.contains("leading:"))
-        let replayed = try replay(session.record, args)
+        let replayed = try await replay(session.record, args)
         #expect(conclusion(replayed.transcript) == "h2-coalescing", "\(replayed.transcript)")
         #expect(replayed.status == session.status)
     }
 
-    @Test func smtpLogQuestionSeparatesAConnectionLimitFromARateLimit() throws {
+    @Test func smtpLogQuestionSeparatesAConnectionLimitFromARateLimit() async throws {
         let args = ["postfix log: host mx.example.net[198.51.100.7] said: 421 4.7.0 Try again later, closing connection"]
         for (says, cause) in [("connections", "smtp-concurrency"), ("burst", "smtp-rate-limit")] {
             var asked: [String] = []
-            let session = try converse(args) { prompt in
+            let session = try await converse(args) { prompt in
                 if prompt.contains("many deliveries to that host run at the same time") {
                     asked.append("connections")
                     return says == "connections" ? "y\n" : "n\n"
@@ -107,15 +110,15 @@ struct GuidePTYTests {
             }
             #expect(!asked.isEmpty, "no log question was asked: \(session.output)")
             #expect(conclusion(session.transcript) == cause, "\(says): \(session.output)")
-            let replayed = try replay(session.record, args)
+            let replayed = try await replay(session.record, args)
             #expect(conclusion(replayed.transcript) == cause, "\(replayed.transcript)")
         }
     }
 
-    @Test func bare421SettlesTheProtocolFirst() throws {
+    @Test func bare421SettlesTheProtocolFirst() async throws {
         let args = ["421 error"]
         let paste = "421-4.7.28 Gmail has detected an unusual rate of unsolicited mail originating from your IP address.\n\n"
-        let session = try converse(args) { prompt in
+        let session = try await converse(args) { prompt in
             if prompt.contains("Where does the 421 show up?") { return "2\n" }
             if prompt.hasSuffix("s to skip) > ") && prompt.contains("full error") { return paste }
             return "s\n"
@@ -125,7 +128,7 @@ struct GuidePTYTests {
         #expect(first.contains("[1] a web page") && first.hasSuffix("[s]kip > "))
         #expect(session.output.contains("protocol: smtp") || session.transcript.contains("smtp"), "\(session.output)")
         #expect(conclusion(session.transcript) == "smtp-rate-limit", "\(session.output)")
-        let replayed = try replay(session.record, args)
+        let replayed = try await replay(session.record, args)
         #expect(conclusion(replayed.transcript) == "smtp-rate-limit", "\(replayed.transcript)")
     }
 
@@ -141,22 +144,24 @@ struct GuidePTYTests {
             .map { $0.replacingOccurrences(of: "# no proxy_ssl_server_name: nginx sends no SNI", with: "") }
             .joined(separator: "\n")
         var probed = false, pasted = false
-        let session = try converse(args) { prompt in
+        let session = try await converse(args) { prompt in
             if prompt.contains("May I probe https://b.kb.test") { probed = true; return "y\n" }
             if prompt.contains("nginx -T") { pasted = true; return dump + "\n\n" }
             return "s\n"
         }
         #expect(probed, "\(session.output)")
         #expect(pasted, "\(session.output)")
+        // On a terminal, live checks show what is checked and for how long.
+        #expect(session.output.contains("checking https://b.kb.test:\(stack.proxyPort)/"), "\(session.output)")
         #expect(conclusion(session.transcript) == "upstream-sni-missing", "\(session.output)")
         #expect(session.status == 1)
-        let replayed = try replay(session.record, args)
+        let replayed = try await replay(session.record, args)
         #expect(conclusion(replayed.transcript) == "upstream-sni-missing", "\(replayed.transcript)")
     }
 
-    @Test func backTakesTheLastAnswerBackAndQuestionMarkSaysWhy() throws {
+    @Test func backTakesTheLastAnswerBackAndQuestionMarkSaysWhy() async throws {
         var step = 0
-        let session = try converse(["421 error"]) { prompt in
+        let session = try await converse(["421 error"]) { prompt in
             step += 1
             switch step {
             case 1: return "?\n"                 // why, then the same prompt again
@@ -173,23 +178,23 @@ struct GuidePTYTests {
         #expect(!session.record.contains("(HTTP)"), "\(session.record)")
     }
 
-    @Test func ctrlDEndsWithASummary() throws {
+    @Test func ctrlDEndsWithASummary() async throws {
         let process = try PTYProcess(CLILiveTests.binary, ["guide", "421 error"], environment: Self.environment)
-        _ = try process.nextPrompt()
+        _ = try await process.nextPrompt()
         process.type("\u{4}\n")
-        _ = try process.finish()
+        _ = try await process.finish()
         #expect(process.output.contains("ended; what is known"), "\(process.output)")
         #expect(process.output.contains("protocol:"))
     }
 
-    @Test func ctrlCEndsWithASummaryAndSavesTheTranscript() throws {
+    @Test func ctrlCEndsWithASummaryAndSavesTheTranscript() async throws {
         let dir = try TempDir("guide-int")
         defer { dir.remove() }
         let process = try PTYProcess(CLILiveTests.binary, ["guide", "--transcript", dir.file("t.md"), "421 error"],
                                      environment: Self.environment)
-        _ = try process.nextPrompt()
+        _ = try await process.nextPrompt()
         process.type("\u{3}\n")
-        let status = try process.finish()
+        let status = try await process.finish()
         #expect(status == 130, "\(process.output)")
         #expect(process.output.contains("stopped; what is known"), "\(process.output)")
         #expect(dir.read("t.md").contains("## Conclusion"))

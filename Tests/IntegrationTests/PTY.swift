@@ -82,7 +82,7 @@ final class PTYProcess: @unchecked Sendable {
     static let promptEndings = ["[b]ack > ", "[s]kip > ", "s to skip) > "]
 
     /// New output up to the next prompt, or nil when the program ended first. Throws after `timeout` seconds.
-    func nextPrompt(timeout: Double = 90) throws -> String? {
+    func nextPromptBlocking(timeout: Double = 90) throws -> String? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let fresh = String(output.dropFirst(consumed))
@@ -107,7 +107,7 @@ final class PTYProcess: @unchecked Sendable {
     }
 
     /// Reads to the end and reaps the program; its exit status, or throws after `timeout` seconds.
-    func finish(timeout: Double = 60) throws -> Int32 {
+    func finishBlocking(timeout: Double = 60) throws -> Int32 {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if !pump(milliseconds: 100) { break }
@@ -128,5 +128,22 @@ final class PTYProcess: @unchecked Sendable {
         waitpid(pid, &status, 0)
         exitStatus = status
         throw HarnessError("kb did not end within \(timeout) s; output:\n\(output)")
+    }
+
+    // The waits run on a dispatch thread: blocking one of the few cooperative threads for seconds would starve
+    // the other suites' tasks (a server start that polls its ports would miss its deadline).
+
+    func nextPrompt(timeout: Double = 90) async throws -> String? {
+        try await Self.offPool { try self.nextPromptBlocking(timeout: timeout) }
+    }
+
+    func finish(timeout: Double = 60) async throws -> Int32 {
+        try await Self.offPool { try self.finishBlocking(timeout: timeout) }
+    }
+
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        }
     }
 }
