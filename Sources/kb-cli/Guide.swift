@@ -113,7 +113,7 @@ extension KB {
                 interrupt.update(summary: "stopped; what is known:\n" + current.summary.joined(separator: "\n") + "\n",
                                  transcript: transcript.map { ($0, script.markdown(conclusion: current, stopped: true)) })
                 guard case .ask(let question, _) = step else { break loop }
-                let (text, command) = await session.render(question)
+                let (text, command) = session.render(question, standing: current)
                 var reply: TerminalPrompt.Reply
                 if var r = replay {
                     reply = .answer(r.take(for: question))

@@ -125,7 +125,7 @@ struct GuideSessionTests {
         await s.answer(.yes, to: probe)
         #expect(calls.value == 1)
         #expect(s.liveChecked)
-        let text = await s.render(probe).text
+        let text = s.render(probe, standing: standing(await s.next())).text
         #expect(text == "May I probe https://shop.example.com/ now?")
     }
 

@@ -40,6 +40,8 @@ public struct GuideSession: Sendable {
         public var leaders: [Leader]
         /// The leading cause stands clear of the others: nothing more needs asking.
         public var confirmed: Bool
+        /// Values for the `{{variables}}` of question texts and commands, from the same facts.
+        public var variables: [String: String] = [:]
 
         /// The cause the session ends at: the top diagnosis of a report that names a problem, else nil.
         public var cause: String? {
@@ -72,6 +74,8 @@ public struct GuideSession: Sendable {
     public let questions: [Question]
     let observer: LiveObserver?
     public private(set) var turns: [Turn] = []
+    /// Facts already read for a set of inputs and statements: a large log is read once, not at every step.
+    private let cache = FactsCache()
     /// Set after the user allowed live checks.
     private var live: (target: Target, environment: RunEnvironment, input: InputText)?
     /// The session ends after this many questions whatever the standing.
@@ -148,10 +152,8 @@ public struct GuideSession: Sendable {
     }
 
     /// The question's text and command with the facts' names filled in.
-    public func render(_ question: Question, standing: Standing? = nil) async -> (text: String, command: String?) {
-        let state = await self.state(turns)
-        var variables = Engine.variables(state.facts)
-        variables["target"] = target?.url
+    public func render(_ question: Question, standing: Standing) -> (text: String, command: String?) {
+        let variables = standing.variables
         let text = question.text.render(variables) ?? question.text.source
         return (text, question.command.map { $0.render(variables) ?? $0.source })
     }
@@ -185,8 +187,15 @@ public struct GuideSession: Sendable {
             }
         }
         if let live { inputs.append(live.input) }
-        var facts = await engine.facts(inputs, statements: statements, target: live?.target,
+        let key = FactsCache.key(inputs, statements, live?.target)
+        var facts: Facts
+        if let cached = cache.facts(key) {
+            facts = cached
+        } else {
+            facts = await engine.facts(inputs, statements: statements, target: live?.target,
                                        environment: live?.environment ?? environment)
+            cache.store(key, facts)
+        }
         var engine = self.engine
         for credit in credits {
             facts.findings.append(credit.finding)
@@ -237,8 +246,10 @@ public struct GuideSession: Sendable {
             confirmed = share >= 0.6
         }
         let proto = report.protocol
+        var variables = Engine.variables(state.facts)
+        variables["target"] = target?.url
         return Standing(report: report, protocolValue: WireProtocol(rawValue: proto.value) ?? .unknown,
-                        protocolConfidence: proto.confidence, leaders: leaders, confirmed: confirmed)
+                        protocolConfidence: proto.confidence, leaders: leaders, confirmed: confirmed, variables: variables)
     }
 
     // MARK: choosing
@@ -303,8 +314,18 @@ public struct GuideSession: Sendable {
     /// The ranking after one more answer: only the credit is applied when the answer states nothing that
     /// would change the facts, else the facts are rebuilt.
     func simulated(_ outcome: Turn, effect: AnswerEffect, state: State) async -> [String: Double] {
-        let needsFacts = effect.protocolValue != nil || !effect.stacks.isEmpty || effect.intermittent != nil || effect.says != nil
-        let next = needsFacts ? await self.state(turns + [outcome]) : await credited(outcome, state: state)
+        var next = effect.says != nil ? await self.state(turns + [outcome]) : await credited(outcome, state: state)
+        // Statements are applied to the facts as the extractor applies them, without reading the inputs again.
+        if effect.says == nil {
+            if let p = effect.protocolValue {
+                next.facts.protocolVerdict = ProtocolVerdict(value: p, confidence: 1,
+                                                             evidence: [Evidence(kind: "stated", text: p.rawValue)])
+            }
+            for stack in effect.stacks where next.facts.stacks[stack] == nil {
+                next.facts.stacks[stack] = Evidence(kind: "stated", text: stack)
+            }
+            if let i = effect.intermittent { next.facts.intermittent = i }
+        }
         return distribution(next.engine.matcher.rank(next.engine.catalog.playbooks, facts: next.facts), next.facts)
     }
 
@@ -344,5 +365,36 @@ public struct GuideSession: Sendable {
     static func distance(_ a: [String: Double], _ b: [String: Double]) -> Double {
         let keys = Set(a.keys).union(b.keys)
         return 0.5 * keys.reduce(0) { $0 + abs((a[$1] ?? 0) - (b[$1] ?? 0)) }
+    }
+}
+
+/// Facts by what they were read from. Shared by copies of a session, which only ever add entries that are
+/// the same for the same key.
+final class FactsCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: Facts] = [:]
+    /// A few sets of inputs are live at a time (the answers so far, one taken back); more are dropped.
+    private let limit = 8
+
+    static func key(_ inputs: [InputText], _ statements: Statements, _ target: Target?) -> String {
+        var hasher = Hasher()
+        for input in inputs { hasher.combine(input) }
+        let digest = hasher.finalize()
+        let stated = [statements.protocolValue?.rawValue ?? "-", statements.stacks.joined(separator: ","),
+                      statements.intermittent.map { String($0) } ?? "-", target?.url ?? "-"].joined(separator: "|")
+        return "\(inputs.count)|\(inputs.map { $0.text.utf8.count })|\(digest)|\(stated)"
+    }
+
+    func facts(_ key: String) -> Facts? {
+        lock.lock()
+        defer { lock.unlock() }
+        return entries[key]
+    }
+
+    func store(_ key: String, _ facts: Facts) {
+        lock.lock()
+        defer { lock.unlock() }
+        if entries.count >= limit { entries.removeAll() }
+        entries[key] = facts
     }
 }
