@@ -18,12 +18,16 @@ struct TerminalPrompt {
     /// At most this much of a paste is kept; the rest is read and dropped.
     static let pasteLimit = 1 << 20
 
+    /// Writes a prompt whose parts were neutralised by the caller, so that only our own bold sequence remains.
     func write(_ text: String) {
-        print(Sanitizer.neutralize(text, keepNewlines: true), terminator: "")
+        print(text, terminator: "")
         fflush(nil)
     }
 
-    func ask(_ question: Question, text: String, command: String?) -> Reply {
+    func clean(_ text: String) -> String { Sanitizer.neutralize(text, keepNewlines: true) }
+
+    func ask(_ question: Question, text raw: String, command: String?) -> Reply {
+        let text = clean(raw)
         switch question.kind {
         case .yesNo:
             write(bold(text) + " [y]es [n]o [s]kip [?]why [b]ack > ")
@@ -39,7 +43,8 @@ struct TerminalPrompt {
                 }
             }
         case .choice:
-            let options = question.choices.enumerated().map { "[\($0.offset + 1)] \($0.element.label)" }.joined(separator: " ")
+            let options = question.choices.enumerated()
+                .map { "[\($0.offset + 1)] \(clean($0.element.label))" }.joined(separator: " ")
             write(bold(text) + "\n" + options + " [s]kip > ")
             while true {
                 guard let line = readLine() else { return .end }
@@ -55,7 +60,7 @@ struct TerminalPrompt {
             }
         case .paste, .commandOutput:
             var prompt = bold(text) + "\n"
-            if let command { prompt += "  \(command)\n" }
+            if let command { prompt += "  \(clean(command))\n" }
             write(prompt + "(paste, then an empty line; s to skip) > ")
             var lines: [String] = []
             var size = 0

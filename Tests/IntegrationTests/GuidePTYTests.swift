@@ -199,4 +199,16 @@ struct GuidePTYTests {
         #expect(process.output.contains("stopped; what is known"), "\(process.output)")
         #expect(dir.read("t.md").contains("## Conclusion"))
     }
+
+    @Test func colourOnlyOnATerminalAndNeverWithNO_COLOR() async throws {
+        for noColor in [false, true] {
+            var env = Self.environment
+            env["NO_COLOR"] = noColor ? "1" : nil
+            let process = try PTYProcess(CLILiveTests.binary, ["guide", "421 error"], environment: env)
+            let prompt = try #require(try await process.nextPrompt())
+            #expect(prompt.contains("\u{1B}[1m") == !noColor, "NO_COLOR \(noColor): \(prompt)")
+            process.type("\u{4}\n")
+            _ = try await process.finish()
+        }
+    }
 }
