@@ -43,7 +43,9 @@ public struct GuideTranscript: Sendable {
         var out = "# kb guide session\n\n## Given\n\n"
         if let target { out += "- live target: \(Self.code(target))\n" }
         if given.isEmpty { out += "- nothing but the answers below\n" }
-        for input in given { out += "- \(Sanitizer.neutralize(input.name)):\n\n" + Self.fenced(String(input.text.prefix(4000))) + "\n" }
+        for input in given {
+            out += "- \(Sanitizer.neutralize(input.name)):\n\n" + Self.fenced(String(input.text.prefix(4000))) + "\n"
+        }
         out += "\n## Questions\n\n"
         if exchanges.isEmpty { out += "No question was needed.\n" }
         for (i, e) in exchanges.enumerated() {
@@ -57,7 +59,8 @@ public struct GuideTranscript: Sendable {
         if stopped { out += "The session was ended before a conclusion; this is what was known.\n\n" }
         let report = standing.report
         if let cause = standing.cause, let top = report.diagnoses.first {
-            out += "Cause: `\(cause)`: \(Sanitizer.neutralize(top.title)) (confidence \(String(format: "%.2f", top.confidence)))\n\n"
+            let confidence = String(format: "%.2f", top.confidence)
+            out += "Cause: `\(cause)`: \(Sanitizer.neutralize(top.title)) (confidence \(confidence))\n\n"
             out += "\(Sanitizer.neutralize(report.verdict))\n\n"
             if !top.remediation.isEmpty { out += "Fix steps:\n\n" }
             for (i, step) in top.remediation.enumerated() {

@@ -71,7 +71,8 @@ extension PlaybookDecoder {
                 reader.error(.missingKey, "a choice question needs 'choices'", at: item)
             case .paste, .commandOutput:
                 if f["if-yes"] != nil || f["if-no"] != nil || f["choices"] != nil {
-                    reader.error(.invalidValue, "a \(kind.rawValue) question is read as pasted text; 'if-yes', 'if-no' and 'choices' do not apply", at: item)
+                    reader.error(.invalidValue, "a \(kind.rawValue) question is read as pasted text; "
+                                 + "'if-yes', 'if-no' and 'choices' do not apply", at: item)
                 }
             default: break
             }
@@ -103,7 +104,8 @@ extension PlaybookDecoder {
         }
         if let n = f["weight"]?.value, let value = reader.number(n, "'weight'") {
             if abs(value) > Playbook.maxWeight {
-                reader.error(.invalidValue, "weight must be between -\(Int(Playbook.maxWeight)) and \(Int(Playbook.maxWeight))", at: n)
+                let bound = Int(Playbook.maxWeight)
+                reader.error(.invalidValue, "weight must be between -\(bound) and \(bound)", at: n)
             } else if owner == nil {
                 reader.error(.invalidValue, "a built-in question names no playbook, so it cannot give weight", at: n)
             } else {
