@@ -38,12 +38,21 @@ extension KB {
             if let t = target { (target, environment) = await LiveSurvey.prepare(t, environment: environment) }
             // With a target, the text is optional: kb can go and look on its own.
             var inputs = try input.readInputs(allowEmpty: target != nil)
-            if let target { inputs.append(await LiveSurvey.observe(target, environment: environment)) }
+            if let target {
+                let survey = environment
+                inputs.append(await TerminalProgress.around("checking \(target.url)") {
+                    await LiveSurvey.observe(target, environment: survey)
+                })
+            }
             var statements = input.statements
             if let target, statements.protocolValue == nil {
                 statements.protocolValue = target.scheme.hasPrefix("http") ? .http : .smtp
             }
-            let report = await engine.diagnose(inputs, statements: statements, target: target, environment: environment)
+            let report = target == nil
+                ? await engine.diagnose(inputs, statements: statements, target: target, environment: environment)
+                : await TerminalProgress.around("live checks on \(target?.url ?? "")") {
+                    await engine.diagnose(inputs, statements: statements, target: target, environment: environment)
+                }
             print(try output.render(report, inputs: inputs), terminator: "")
             throw ExitCode(report.status.exitCode)
         }

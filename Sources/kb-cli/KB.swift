@@ -18,7 +18,7 @@ struct KB: AsyncParsableCommand {
             --file DIR or --config-root DIR, and never /proc, /sys, /dev, FIFOs or sockets ('-' is standard input).
             """,
         version: "0.1.0",
-        subcommands: [Diagnose.self, Classify.self, Logs.self, Playbooks.self, Explain.self, Search.self, ProbeCommand.self]
+        subcommands: [Diagnose.self, Guide.self, Classify.self, Logs.self, Playbooks.self, Explain.self, Search.self, ProbeCommand.self]
     )
 }
 

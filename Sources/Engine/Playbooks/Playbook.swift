@@ -38,6 +38,8 @@ public struct Playbook: Sendable {
     public var overlays: [String] = []
     /// Which overlay changed which part ("remediation acme-ticket", "threshold"), for `kb playbooks show --effective`.
     public var origins: [String: SourceLocation] = [:]
+    /// What `kb guide` may ask to tell this cause from the others (`questions:`, decoded in QuestionDecoder.swift).
+    public var questions: [Question] = []
 }
 
 /// One piece of weighted evidence to look for.

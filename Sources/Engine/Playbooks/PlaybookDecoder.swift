@@ -20,7 +20,7 @@ struct PlaybookDecoder {
     static let formatVersion = "playbook/1"
     static let topKeys = ["kb", "id", "title", "protocol", "cause", "stacks", "article", "summary", "threshold",
                           "related-codes", "signals", "checks", "remediation", "tests",
-                          "customer-summary"]
+                          "customer-summary", "questions"]
     static let matcherKeys = ["text", "absent", "any", "status", "reply", "enhanced", "phase", "stack", "provider", "signature",
                               "intermittent", "http-version", "finding", "file-kind"]
     /// Conditions a `text` signal may add, standing in for look-around and back-references.
@@ -158,10 +158,12 @@ struct PlaybookDecoder {
         }
         // What the customer's reply says happened (issue 9): plain words, no jargon.
         let customerSummary = f["customer-summary"].flatMap { reader.prose($0.value, "'customer-summary'") }
+        let questions = f["questions"].map { decodeQuestions($0.value, owner: id, signalIDs: signalIDs) } ?? []
         guard reader.errors.isEmpty else { return nil }
         var playbook = Playbook(id: id, title: title, protocolValue: proto, cause: cause, stacks: stacks, article: article,
                         summary: summary, threshold: threshold, relatedCodes: relatedCodes, signals: signals, checks: checks,
-                        remediation: remediation, tests: tests, source: reader.location(root), replaces: nil)
+                        remediation: remediation, tests: tests, source: reader.location(root), replaces: nil,
+                        questions: questions)
         playbook.customerSummary = customerSummary
         return playbook
     }
