@@ -5,7 +5,7 @@ import Foundation
 extension KB.Playbooks {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show one playbook: signals, checks, remediation and tests.",
+            abstract: "Show one playbook: signals, checks, remediation, questions and tests.",
             discussion: "With --effective, every part is shown as the overlays left it, each with the file:line it came from."
         )
         @OptionGroup var data: DataOptions
@@ -36,6 +36,10 @@ extension KB.Playbooks {
             out.append("remediation:")
             for (i, r) in p.remediation.enumerated() {
                 out.append("  \(i + 1). \(r.step)" + (r.stacks.isEmpty ? "" : " (\(r.stacks.joined(separator: ", ")))"))
+            }
+            if !p.questions.isEmpty {
+                out.append("questions (kb guide):")
+                for q in p.questions { out.append("  \(q.id) [\(q.kind.rawValue)]: \(q.text)") }
             }
             out.append("tests: \(p.tests.count)")
             return out
@@ -79,6 +83,10 @@ extension KB.Playbooks {
             for (i, r) in p.remediation.enumerated() {
                 out.append("  \(i + 1). \(r.id): \(r.step)" + (r.stacks.isEmpty ? "" : " (\(r.stacks.joined(separator: ", ")))")
                     + origin("remediation \(r.id)", nil))
+            }
+            if !p.questions.isEmpty {
+                out.append("questions:")
+                for q in p.questions { out.append("  - \(q.id) [\(q.kind.rawValue)]: \(q.text)\(at(q.location))") }
             }
             let removed = p.origins.keys.filter { $0.hasPrefix("removed ") }.sorted()
             if !removed.isEmpty {

@@ -88,6 +88,45 @@ struct OverlayTests {
         #expect(p.tests.map(\.name).last == "our waf alone is not enough")
     }
 
+    /// Guided-mode questions are one more list by id: added, replaced and removed like steps.
+    @Test func questionsAreAddedReplacedAndRemovedByID() throws {
+        let org = try OrgDirectory(["q.yaml": """
+            kb: overlay/1
+            extends: http.test
+            questions:
+              add:
+                - id: our-waf
+                  kind: yes-no
+                  text: Is the site behind our WAF?
+                  why: Our WAF answers 421 for expired plans.
+                  if-yes:
+                    weight: 2
+            """])
+        defer { org.dir.remove() }
+        let p = try #require(try org.load().playbook("http.test"))
+        #expect(p.questions.map(\.id) == ["our-waf"])
+        #expect(p.origins["questions our-waf"]?.line == 5)
+
+        let bad = try OrgDirectory(["q.yaml": """
+            kb: overlay/1
+            extends: http.test
+            questions:
+              add:
+                - id: our-waf
+                  kind: yes-maybe
+                  text: Is the site behind our WAF?
+                  why: Our WAF answers 421 for expired plans.
+                  if-yes:
+                    signals: [ah0203]
+              remove: [our-waf]
+            """])
+        defer { bad.dir.remove() }
+        let errors = bad.errors()
+        #expect(errors.contains { $0.hasPrefix("q.yaml:6:13:") && $0.contains("yes-maybe") }, "\(errors)")
+        #expect(errors.contains { $0.hasPrefix("q.yaml:10:19:") && $0.contains("ah0203") }, "\(errors)")
+        #expect(errors.contains { $0.hasPrefix("q.yaml:11:12: 'http.test' has no question 'our-waf'; it has no questions") }, "\(errors)")
+    }
+
     @Test func unknownIDsAreErrorsWithPositionsAndSuggestions() throws {
         let org = try OrgDirectory(["o.yaml": """
             kb: overlay/1

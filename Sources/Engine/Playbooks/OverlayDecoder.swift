@@ -89,6 +89,10 @@ enum OverlayLists {
                                        id: \RemediationStep.id, weight: nil) { d, node, p in
                 d.decodeRemediation(node, signalIDs: Set(p.signals.map(\.id)))
             }),
+            AnyOverlayList(OverlayList(key: "questions", noun: "question", items: \Playbook.questions,
+                                       id: \Question.id, weight: nil) { d, node, p in
+                d.decodeQuestions(node, owner: p.id, signalIDs: Set(p.signals.map(\.id)))
+            }),
         ]
     }
 }
@@ -182,6 +186,8 @@ struct OverlayApplier {
                 message += " (\(Sanitizer.neutralize(by.description)) removed it)"
             } else if let near = Suggest.closest(to: id, in: ids()) {
                 message += "; did you mean '\(near)'?"
+            } else if ids().isEmpty {
+                message += "; it has no \(list.key)"
             } else {
                 message += "; its \(list.key) are \(ids().map { "'\($0)'" }.joined(separator: ", "))"
             }
