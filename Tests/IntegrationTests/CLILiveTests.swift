@@ -39,7 +39,7 @@ struct CLILiveTests {
         return "\(report["status"] ?? "?"): " + diagnoses.map { d in
             let checks = (d["checks"] as? [[String: Any]] ?? []).map { "\($0["id"] ?? "")=\($0["status"] ?? "")" }
             return "\(d["cause"] ?? "") \(d["score"] ?? "") [\(checks.joined(separator: " "))]"
-        }.joined(separator: "; ")
+        }.joined(separator: "; ") + " next: \(report["next"] ?? "") notes: \(report["notes"] ?? "")"
     }
 
     @Test func nginxWithoutSNIToApacheIsUpstreamSNIMissingThenHealthy() async throws {
@@ -86,6 +86,8 @@ struct CLILiveTests {
         try await server.start()
         let held = try HeldConnection(port: server.port)
         defer { held.release() }
+        // The limit counts a session once Postfix has greeted it; without the greeting the test proves nothing.
+        try #require(held.greeting.hasPrefix("220"), "the held connection got no greeting: '\(held.greeting)'")
         let (report, status) = try diagnose(["--target", "smtp://127.0.0.1:\(server.port)"])
         #expect(status == 1, "\(summary(report))")
         #expect((report["protocol"] as? [String: Any])?["value"] as? String == "smtp")

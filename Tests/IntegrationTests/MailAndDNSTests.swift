@@ -136,7 +136,8 @@ final class HeldConnection: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
         guard ok else { close(fd); throw HarnessError("cannot connect to 127.0.0.1:\(port)") }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        // Generous: on a loaded machine Postfix may take a while to spawn smtpd; a hang detector, not a timing test.
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var buffer = [UInt8](repeating: 0, count: 512)
         let n = read(fd, &buffer, buffer.count)
