@@ -16,7 +16,7 @@ struct StepOrderTests {
     }
 
     @Test func gmailUnauthenticatedPutsSPFAndDKIMFirstAndDropsPTR() async throws {
-        let report = try await diagnose(Tickets.gmail4726)
+        let report = try await diagnose(Tickets.named("gmail4726"))
         #expect(report.diagnoses.first?.playbook == "smtp.policy", "\(report.diagnoses.map(\.playbook))")
         let items = try steps(report, "smtp.policy")
         #expect(items.first?.id == "make-spf-dkim", "\(items.map(\.id))")
@@ -33,7 +33,7 @@ struct StepOrderTests {
     }
 
     @Test func withoutASenderTheCommandShowsAFillInAndSaysWhereToFindIt() async throws {
-        let report = try await diagnose(Tickets.gmailNoSender)
+        let report = try await diagnose(Tickets.named("gmailNoSender"))
         let spf = try #require(try steps(report, "smtp.policy").first { $0.id == "make-spf-dkim" })
         #expect(spf.verify == "dig +short TXT YOUR-DOMAIN; dig +short TXT _dmarc.YOUR-DOMAIN")
         #expect(spf.detail.contains("Replace YOUR-DOMAIN with the domain of the address you send from"), "\(spf.detail)")
@@ -41,7 +41,7 @@ struct StepOrderTests {
     }
 
     @Test func reverseDNSRefusalPutsThePTRStepFirst() async throws {
-        let report = try await diagnose(Tickets.eximComcast)
+        let report = try await diagnose(Tickets.named("eximComcast"))
         let items = try steps(report, "smtp.policy")
         #expect(items.first?.id == "publish-ptr-record", "\(items.map(\.id))")
         #expect(!items.contains { $0.id == "make-spf-dkim" }, "\(items.map(\.id))")
@@ -50,14 +50,14 @@ struct StepOrderTests {
     }
 
     @Test func yahooTSS04PutsTheYahooStepFirstAndDropsDelisting() async throws {
-        let report = try await diagnose(Tickets.yahooTSS04)
+        let report = try await diagnose(Tickets.named("yahooTSS04"))
         let items = try steps(report, "smtp.reputation")
         #expect(items.first?.id == "yahoo-aol-reduce", "\(items.map(\.id))")
         #expect(!items.contains { $0.id == "get-delisted-after" }, "\(items.map(\.id))")
     }
 
     @Test func microsoftRateLimitNamesTheSendersIP() async throws {
-        let report = try await diagnose(Tickets.microsoftRP001)
+        let report = try await diagnose(Tickets.named("microsoftRP001"))
         let items = try steps(report, "smtp.rate-limit")
         #expect(items.first?.id == "microsoft-rp-codes", "\(items.map(\.id))")
         #expect(items.first?.detail.contains("198.51.100.23") == true)
@@ -65,7 +65,7 @@ struct StepOrderTests {
     }
 
     @Test func wordpressCommandUsesTheSiteURL() async throws {
-        let report = try await diagnose(Tickets.wordpress)
+        let report = try await diagnose(Tickets.named("wordpress"))
         let items = try steps(report, "http.redirect-host-drift")
         let wp = try #require(items.first { $0.id == "set-wordpress" })
         #expect(wp.detail.contains("wp option update home 'https://www.bakery-example.test'"), "\(wp.detail)")
@@ -91,7 +91,7 @@ struct StepOrderTests {
     @Test func originFromTheCommandLineOutranksTheText() async throws {
         let engine = try Shipped.engine()
         let target = try Target.parse("https://shop.example-store.test", origin: "192.0.2.50").get()
-        let facts = await engine.facts([InputText(name: "t", text: Tickets.nginxUpstream)], target: target)
+        let facts = await engine.facts([InputText(name: "t", text: Tickets.named("nginxUpstream"))], target: target)
         #expect(facts.roles.values(.originIP) == ["192.0.2.50", "10.0.0.5"])
         #expect(facts.roles.first(.requestedHost) == "shop.example-store.test")
     }
@@ -135,7 +135,7 @@ struct AskTests {
     }
 
     @Test func aDiagnosedCaseAsksNothing() async throws {
-        let report = try await Shipped.engine().diagnose([InputText(name: "t", text: Tickets.gmail4726)])
+        let report = try await Shipped.engine().diagnose([InputText(name: "t", text: Tickets.named("gmail4726"))])
         #expect(report.status == .problem)
         #expect(report.ask.isEmpty)
     }
