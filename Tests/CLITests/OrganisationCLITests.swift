@@ -129,6 +129,12 @@ struct OrganisationCLITests {
         #expect(steps.firstIndex(of: "acme-panel-toggle") == sent + 1, "\(steps)")
         let text = try CLI.run(["diagnose", "--playbooks", dir, "--stack", "nginx", "--no-color", Self.sniText])
         #expect(text.stdout.contains("(changed by ") && text.stdout.contains("Send host name to origin"), "\(text.stdout)")
+        let markdown = try CLI.run(["diagnose", "--playbooks", dir, "--stack", "nginx", "--format", "markdown", Self.sniText])
+        #expect(markdown.stdout.contains("as changed by `") && markdown.stdout.contains("overlays/http.upstream-sni-missing.yaml`"),
+                "\(markdown.stdout)")
+        let customer = try CLI.run(["diagnose", "--playbooks", dir, "--stack", "nginx", "--format", "markdown",
+                                    "--audience", "customer", Self.sniText])
+        #expect(!customer.stdout.contains("overlays/"), "an organisation's files are not the customer's business")
 
         // Without the directory, the built-in playbook is as shipped.
         let plain = try CLI.run(["diagnose", "--stack", "nginx", "--format", "json", Self.sniText])

@@ -208,6 +208,11 @@ public struct ReportRenderer: Sendable {
         out.append("")
         out.append(protocolSentence(report))
         out.append("")
+        // An organisation's overlay changed what this answer says: the admin reading it should know which file.
+        if let overlays = d.overlays, !overlays.isEmpty {
+            out.append("Playbook " + code(d.playbook) + " as changed by " + overlays.map(code).joined(separator: ", ") + ".")
+            out.append("")
+        }
         out.append("### What is happening")
         out.append("")
         for (i, paragraph) in Markdown.paragraphs(d.summary).enumerated() {

@@ -49,7 +49,7 @@ struct ProtocolClassifier: Sendable {
 
         // a stated protocol wins outright; stating "unknown" says nothing, so the text decides
         if let stated = statements.protocolValue, stated != .unknown {
-            let evidence = Evidence(kind: "stated", text: stated.rawValue, detail: "stated with --protocol or by the --target scheme")
+            let evidence = Evidence(kind: "stated", text: stated.rawValue, detail: "stated by the user: --protocol, the --target scheme or an answer in kb guide")
             return ProtocolVerdict(
                 value: stated, confidence: 1.0, evidence: [evidence] + ordered(counted, first: stated),
                 scores: scoreTable, missing: [])
