@@ -88,6 +88,33 @@ struct GuideSessionTests {
         #expect(standing(await s.next()).ranking == before)
     }
 
+    /// A question's `when` keeps it back while its premise is not in evidence; the same question without it is asked.
+    @Test func aQuestionWhosePremiseDoesNotHoldIsNotAsked() async throws {
+        func asked(conditioned: Bool) async throws -> [String] {
+            var engine = try Shipped.engine()
+            if conditioned {
+                let p = try #require(engine.catalog.playbooks.firstIndex { $0.id == "http.lb-node-drift" })
+                let q = try #require(engine.catalog.playbooks[p].questions.firstIndex { $0.id == "some-nodes" })
+                engine.catalog.playbooks[p].questions[q].when.signals = ["pool-words"]
+            }
+            let builtin = try BuiltinQuestions.load(PlaybookLoader(context: PlaybookContext(probes: engine.registry,
+                                                                                           articles: engine.knowledge.ids)))
+            var s = GuideSession(engine: engine, inputs: [InputText(name: "<text>", text: "customers see 421 on static.example.com sometimes")],
+                                 target: nil, builtin: builtin, observer: nil)
+            var keys: [String] = []
+            for _ in 0..<12 {
+                guard let q = question(await s.next()) else { break }
+                keys.append(q.key)
+                await s.answer(q.key == "guide/protocol" ? .choice(0) : .skip, to: q)
+            }
+            return keys
+        }
+        let plain = try await asked(conditioned: false)
+        #expect(plain.contains("http.lb-node-drift/some-nodes"), "\(plain)")
+        let conditioned = try await asked(conditioned: true)
+        #expect(!conditioned.contains("http.lb-node-drift/some-nodes"), "\(conditioned)")
+    }
+
     @Test func aPastedAnswerGoesThroughTheAnalyzers() async throws {
         var s = try session("customers get 421 since the update")
         let q = try #require(s.questions.first { $0.key == "http.upstream-sni-missing/nginx-config" })

@@ -261,8 +261,14 @@ public struct GuideSession: Sendable {
         let ranked = state.engine.matcher.rank(state.engine.catalog.playbooks, facts: state.facts)
             .filter { proto == .unknown || $0.playbook.protocolValue == proto }
         let leading = Set(ranked.prefix(4).map(\.playbook.id))
+        let matched = Dictionary(ranked.map { ($0.playbook.id, Set($0.matches.map(\.signal))) }) { a, _ in a }
+        let variables = Engine.variables(state.facts)
         return questions.filter { q in
             guard !asked.contains(q.key) else { return false }
+            if !q.when.isEmpty, state.engine.unmet(q.when, facts: state.facts, variables: variables,
+                                                   matchedSignals: q.playbook.flatMap { matched[$0] } ?? []) != nil {
+                return false
+            }
             if let owner = q.playbook {
                 guard leading.contains(owner) else { return false }
                 let playbook = state.engine.catalog.playbook(owner)

@@ -36,6 +36,8 @@ public struct Question: Sendable {
     /// The owning playbook, nil for a built-in question.
     public var playbook: String?
     public var location: SourceLocation
+    /// The question is asked only when this holds on the evidence so far (the keys of a check's `when`).
+    public var when = CheckCondition(live: nil, stacks: [], signals: [], has: [])
 
     /// The id as recorded and replayed: `playbook/question` for a playbook's question, `guide/question` for a built-in one.
     public var key: String { "\(playbook ?? "guide")/\(id)" }

@@ -610,7 +610,7 @@ struct PlaybookDecoder {
         return .string(scalar.value)
     }
 
-    private mutating func decodeCondition(_ node: YAMLNode, signalIDs: Set<String>,
+    mutating func decodeCondition(_ node: YAMLNode, signalIDs: Set<String>,
                                           what: String = "'when'") -> CheckCondition {
         var condition = CheckCondition(live: nil, stacks: [], signals: [], has: [])
         guard let f = reader.fields(node, what: what, allowed: Self.conditionKeys) else { return condition }

@@ -2,7 +2,7 @@ import Foundation
 
 /// The `questions:` section of a playbook (and the built-in guide questions), decoded with positions.
 extension PlaybookDecoder {
-    static let questionKeys = ["id", "text", "kind", "why", "command", "input", "if-yes", "if-no", "choices", "reveals", "scope"]
+    static let questionKeys = ["id", "text", "kind", "why", "command", "input", "if-yes", "if-no", "choices", "reveals", "scope", "when"]
     static let effectKeys = ["signals", "weight", "protocol", "stack", "intermittent", "says", "probe"]
     static let choiceKeys = ["label"] + effectKeys
     /// Kinds a pasted answer may be stated as, as `--file KIND:path` states them.
@@ -82,10 +82,15 @@ extension PlaybookDecoder {
                     reader.error(.invalidValue, "unknown protocol '\(value)'; expected one of http, smtp, ftp", at: n)
                 }
             }
+            // Asked only where its premise holds: no load-balancer question without a load balancer in sight.
+            var condition = CheckCondition(live: nil, stacks: [], signals: [], has: [])
+            if let n = f["when"]?.value { condition = decodeCondition(n, signalIDs: signalIDs) }
             guard let text else { continue }
-            out.append(Question(id: id, text: text, kind: kind, why: why, command: command, inputKind: inputKind,
-                                yes: yes, no: no, choices: choices, reveals: reveals, scope: scope, playbook: owner,
-                                location: reader.location(item)))
+            var question = Question(id: id, text: text, kind: kind, why: why, command: command, inputKind: inputKind,
+                                    yes: yes, no: no, choices: choices, reveals: reveals, scope: scope, playbook: owner,
+                                    location: reader.location(item))
+            question.when = condition
+            out.append(question)
         }
         return out
     }

@@ -603,7 +603,7 @@ public struct Engine: Sendable {
         return nil
     }
 
-    private func unmet(_ condition: CheckCondition, facts: Facts, variables: [String: String],
+    func unmet(_ condition: CheckCondition, facts: Facts, variables: [String: String],
                        matchedSignals: Set<String>) -> String? {
         if let live = condition.live, live != (facts.target != nil) {
             return live ? "live check: no --target was given" : "offline check: a live target was given"
