@@ -73,6 +73,19 @@ struct NotA421Tests {
         #expect(report.codes.shows421)
     }
 
+    /// A 502 page with someone calling it "a 421 problem": the 502 is shown, the 421 only named.
+    @Test func a421OnlyNamedNextToAnotherCodeIsNotCalledA421() async throws {
+        let engine = try Shipped.engine()
+        let text = "Our shop shows '502 Bad Gateway nginx/1.24.0' since this morning. A colleague says it is a 421 problem."
+        let report = await engine.diagnose([InputText(name: "t", text: text)])
+        #expect(report.status == .inconclusive)
+        #expect(report.verdict.hasPrefix("the input shows HTTP 502 (Bad Gateway); 421 is only mentioned"), "\(report.verdict)")
+        #expect(report.next.first?.hasPrefix("the 421 itself") == true, "\(report.next)")
+        // A 421 that is shown keeps its verdict.
+        let shown = await engine.diagnose([InputText(name: "t", text: "HTTP/2 421 Misdirected Request, and later HTTP/1.1 502 Bad Gateway")])
+        #expect(!shown.verdict.contains("only mentioned"), "\(shown.verdict)")
+    }
+
     @Test func noCodeAtAllStaysInconclusiveAndSaysWhatWouldDecide() async throws {
         let engine = try Shipped.engine()
         let report = await engine.diagnose([InputText(name: "t", text: "the site is broken since this morning")])

@@ -228,6 +228,12 @@ public struct Engine: Sendable {
                 ? "no error code in the input: not enough evidence to tell whether it is a 421"
                 : "no error code in the input; if it is a \(verdict.value.rawValue.uppercased()) 421, the likeliest cause is: \(diagnoses[0].title)"
         }
+        if status == .inconclusive, facts.target == nil, Self.only421Mentioned(facts) {
+            // "A colleague says it is a 421" next to a 502 page: the 502 is shown, the 421 only named.
+            let shown = Self.shownWithReason(facts).prefix(2).map(\.label).joined(separator: " and ")
+            verdictLine = "the input shows \(shown); 421 is only mentioned, not shown: not enough evidence that this is a 421"
+            next.insert("the 421 itself, if one was seen: the page, bounce or log line that shows it, copied as text", at: 0)
+        }
         var notes: [String] = []
         if facts.census.shows421, facts.target == nil, let cleared = Self.clearedSentence(facts, catalog: catalog) {
             // The text shows a 421 but the attached configs are clean: say so before the remaining causes.
@@ -391,6 +397,19 @@ public struct Engine: Sendable {
     static func unique(_ items: [String]) -> [String] {
         var seen: Set<String> = []
         return items.filter { seen.insert($0).inserted }
+    }
+
+    /// The only 421 is the number in someone's words (no status line, reply, reason phrase or 421-only text),
+    /// while the input shows another error code.
+    static func only421Mentioned(_ facts: Facts) -> Bool {
+        facts.census.cues == ["421"] && !shownWithReason(facts).isEmpty && !facts.httpStatuses.contains(421)
+            && !facts.replies.contains { $0.code == 421 }
+    }
+
+    /// Other codes the input shows with their reason phrase ("502 Bad Gateway"), not only as a number in a sentence.
+    static func shownWithReason(_ facts: Facts) -> [CodeCensus.Shown] {
+        let lower = facts.text.lowercased()
+        return facts.census.others.filter { shown in shown.meaning.map { lower.contains($0.lowercased()) } ?? false }
     }
 
     static func verdictLine(_ status: ReportStatus, verdict: ProtocolVerdict, top: Diagnosis?) -> String {
