@@ -57,7 +57,7 @@ struct LiveProbeTests {
         let server = try await TestServers.tcp { SilentHandler() }
         defer { Task { await server.stop() } }
         let outcome = await run(TLSHandshakeProbe.self, ["connect": .string(server.connect), "sni": .string("a.test")],
-                                context: liveContext(read: .seconds(1)), bound: .seconds(4))
+                                context: liveContext(read: .seconds(1)), bound: .seconds(10))
         #expect(outcome.error?.contains("timed out after 1s waiting for the TLS handshake") == true, "\(outcome.error ?? "no error")")
     }
 
@@ -65,7 +65,7 @@ struct LiveProbeTests {
         let server = try await TestServers.tcp { GarbageHandler() }
         defer { Task { await server.stop() } }
         let outcome = await run(TLSHandshakeProbe.self, ["connect": .string(server.connect), "sni": .string("a.test")],
-                                bound: .seconds(4))
+                                bound: .seconds(10))
         #expect(outcome.error != nil)
         #expect(outcome.error?.contains("TLS") == true || outcome.error?.contains("closed") == true, "\(outcome.error ?? "")")
     }
@@ -76,7 +76,7 @@ struct LiveProbeTests {
         await server.stop()
         // 127.0.0.2 is loopback too, but the test servers bind 127.0.0.1 only, so a server another test
         // starts meanwhile on the freed port cannot answer there: the refusal is certain.
-        let outcome = await run(TLSHandshakeProbe.self, ["connect": .string("127.0.0.2:\(port)")], bound: .seconds(4))
+        let outcome = await run(TLSHandshakeProbe.self, ["connect": .string("127.0.0.2:\(port)")], bound: .seconds(10))
         #expect(outcome.error == "connection refused by 127.0.0.2:\(port)")
     }
 
@@ -126,7 +126,7 @@ struct LiveProbeTests {
         defer { Task { await server.stop() } }
         let outcome = await run(HTTPRequestProbe.self, ["connect": .string(server.connect), "host": .string("a.test"),
                                                         "scheme": .string("http")],
-                                context: liveContext(read: .seconds(1)), bound: .seconds(4))
+                                context: liveContext(read: .seconds(1)), bound: .seconds(10))
         #expect(outcome.error?.hasPrefix("timed out after 1s waiting for the response") == true, "\(outcome.error ?? "")")
     }
 
@@ -135,7 +135,7 @@ struct LiveProbeTests {
         defer { Task { await server.stop() } }
         let outcome = await run(HTTPRequestProbe.self, ["connect": .string(server.connect), "host": .string("a.test"),
                                                         "scheme": .string("http")],
-                                context: liveContext(read: .seconds(5), total: .milliseconds(700)), bound: .seconds(3))
+                                context: liveContext(read: .seconds(5), total: .milliseconds(700)), bound: .seconds(8))
         #expect(outcome.error?.contains("total limit of 700ms") == true, "\(outcome.error ?? "")")
     }
 
@@ -269,7 +269,7 @@ struct LiveProbeTests {
         let tc = await run(DNSLookupProbe.self, ["name": .string("big.test"), "type": .string("TXT"), "server": .string(truncated.server)])
         #expect(tc.error?.contains("TC set") == true, "\(tc.error ?? "")")
         let quiet = await run(DNSLookupProbe.self, ["name": .string("a.test"), "server": .string(silent.server)],
-                              context: liveContext(read: .seconds(1)), bound: .seconds(4))
+                              context: liveContext(read: .seconds(1)), bound: .seconds(10))
         #expect(quiet.error?.contains("timed out after 1s") == true, "\(quiet.error ?? "")")
         let loop = await run(DNSLookupProbe.self, ["name": .string("a.test"), "type": .string("A"), "server": .string(looping.server)])
         #expect(loop.error?.contains("pointer loop") == true, "\(loop.error ?? "")")
