@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Engine
 
@@ -209,5 +210,79 @@ struct DestinationDecodingTests {
         #expect(refusal == "check 'reach' wants to contact '127.0.0.2:9099', which was not named on the command line")
         #expect(Engine.refusal(["connect": .string("127.0.0.1:8443"), "name": .string("_dmarc.b.example.com")],
                                probe: ReachProbe.description, policy: policy, requester: "check 'reach'") == nil)
+    }
+}
+
+/// Counts its runs in a counter the environment carries: a live probe double for the session cache.
+struct CountingProbe: Probe {
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+        func add() { lock.lock(); value += 1; lock.unlock() }
+        var count: Int { lock.lock(); defer { lock.unlock() }; return value }
+    }
+
+    static let description = ProbeDescription(
+        id: "test.count", summary: "counts its runs", live: true,
+        parameters: [ProbeParameter("label", .string, summary: "names the request; it goes nowhere")],
+        observations: ["ok": "o"])
+    init() {}
+    func run(_ parameters: [String: ProbeValue], context: ProbeContext) async -> ProbeOutcome {
+        (context.services["counter"] as? Counter)?.add()
+        return ProbeOutcome(observations: ["ok": .bool(true)])
+    }
+}
+
+@Suite("live outcomes within a guided session")
+struct LiveCacheTests {
+    static let playbook = """
+        kb: playbook/1
+        id: org.count
+        title: Count
+        protocol: http
+        cause: sni-host-mismatch
+        article: sni-host-mismatch
+        summary: Test.
+        signals:
+          - id: s
+            weight: 5
+            text: 'x'
+        checks:
+          - id: count
+            title: Count
+            probe: test.count
+            with:
+              label: same
+            expect:
+              ok: true
+        remediation:
+          - step: Nothing
+            detail: Test.
+        tests:
+          - name: positive
+            input: 'x'
+            expect: top
+          - name: negative
+            input: 'nothing'
+            expect: no-match
+        """
+
+    /// Two runs ask the same live question: with a shared cache the server hears it once, without it twice.
+    @Test func aSharedCacheAsksTheTargetOncePerDistinctRequest() async throws {
+        let context = PlaybookContext(probes: ProbeRegistry([CountingProbe.self]), articles: ["sni-host-mismatch"],
+                                      causes: shippedCauses)
+        let playbook = try PlaybookLoader(context: context).decode(Self.playbook, path: "count.yaml")
+        let engine = Engine(catalog: PlaybookCatalog(playbooks: [playbook]), knowledge: KnowledgeBase(articles: []),
+                            registry: ProbeRegistry([CountingProbe.self]))
+        for shared in [false, true] {
+            let counter = CountingProbe.Counter()
+            var environment = RunEnvironment(services: ["counter": counter])
+            if shared { environment.liveCache = ProbeCache() }
+            // A live probe runs only with a target the user named; this one goes nowhere.
+            let target = Target(url: "https://a.test/", scheme: "https", host: "a.test", port: 443)
+            _ = await engine.diagnose([InputText(name: "t", text: "x 421")], target: target, environment: environment)
+            _ = await engine.diagnose([InputText(name: "t", text: "x 421 again")], target: target, environment: environment)
+            #expect(counter.count == (shared ? 1 : 2), "shared: \(shared)")
+        }
     }
 }

@@ -105,7 +105,8 @@ public struct GuideSession: Sendable {
     public mutating func answer(_ answer: Answer, to question: Question) async {
         turns.append(Turn(question: question, answer: answer))
         if answer == .yes, question.yes?.probe == true, live == nil, let target, let observer {
-            let (t, e, input) = await observer(target, environment)
+            var (t, e, input) = await observer(target, environment)
+            e.liveCache = e.liveCache ?? ProbeCache()
             live = (t, e, input)
         }
     }

@@ -9,6 +9,9 @@ public struct RunEnvironment: Sendable {
     public var services: [String: any Sendable]
     /// Where live probes may send packets: what the user named on the command line, nothing by default.
     public var contacts: ContactPolicy
+    /// Live probe outcomes kept across several runs (the steps of one `kb guide` session), so the target
+    /// answers each distinct request once per session rather than once per question. Nil: one run only.
+    public var liveCache: ProbeCache?
 
     /// `files` reads nothing by default: a config analysis follows includes only where the caller allows.
     public init(files: any FileAccess = ConfinedFiles(roots: []), timeouts: Timeouts = Timeouts(),
@@ -566,7 +569,8 @@ public struct Engine: Sendable {
             return result(.error, refusal)
         }
         let settled = parameters
-        let outcome = await cache.outcome(probeID, settled) {
+        let shared = probeType.description.live ? (environment.liveCache ?? cache) : cache
+        let outcome = await shared.outcome(probeID, settled) {
             await probeType.init().run(settled, context: environment.context(facts, requester: "check '\(check.id)'"))
         }
         if let error = outcome.error {
@@ -746,8 +750,10 @@ public struct Engine: Sendable {
 
 /// Runs each distinct probe call once per diagnosis: several playbooks often ask the same question of a
 /// live target, and a server should see one request, not one per playbook.
-actor ProbeCache {
+public actor ProbeCache {
     private var outcomes: [String: Task<ProbeOutcome, Never>] = [:]
+
+    public init() {}
 
     func outcome(_ probe: String, _ parameters: [String: ProbeValue],
                  run: @escaping @Sendable () async -> ProbeOutcome) async -> ProbeOutcome {
