@@ -302,10 +302,11 @@ struct ReplyTests {
         #expect(text.contains("user-1@yahoo.com"), "the recipient's provider is needed, the mailbox is not: \(text)")
         #expect(text.contains("mta6.am0.yahoodns.net") && text.contains("4.16.55.1"), "\(text)")
         // The blocklist example spells the stand-in backwards, consistent with the address it stands for.
+        // A blocklist name spells the sender's address backwards: its stand-in is spelled backwards too.
         let listed = try CLI.run(["diagnose", "--redact", "--format", "markdown",
-            "status=deferred (host mx.example.net[203.0.113.9] said: 421 4.7.1 Service unavailable; Client host [198.51.100.7] blocked using zen.spamhaus.org (in reply to RCPT TO command))"]).stdout
-        #expect(listed.contains("dig +short 3.2.0.192.zen.spamhaus.org` for 192.0.2.3") || listed.contains("for 192.0.2.3 ask `dig +short 3.2.0.192.zen.spamhaus.org`"), "\(listed)")
-        #expect(!listed.contains("198.51.100.7") && !listed.contains("203.0.113.9"), "\(listed)")
+            "status=deferred (host mx.example.net[203.0.113.9] said: 421 4.7.1 Service unavailable; Client host [198.51.100.7] blocked using zen.spamhaus.org; 7.100.51.198.zen.spamhaus.org listed (in reply to RCPT TO command))"]).stdout
+        #expect(listed.contains("Client host [192.0.2.2]") && listed.contains("2.2.0.192.zen.spamhaus.org listed"), "\(listed)")
+        #expect(!listed.contains("198.51.100.7") && !listed.contains("7.100.51.198") && !listed.contains("203.0.113.9"), "\(listed)")
         let golden = try await Tickets.diagnose("gmail-4726", ["--format", "markdown", "--redact", "--audience", "customer"]).stdout
         try CLI.expectGolden(golden, "replies/gmail-4726.customer.redacted.md")
         try CommonMark.expectClean(markdown, commands: [], "redacted yahoo")
