@@ -130,7 +130,7 @@ struct DestinationDecodingTests {
     static let context = PlaybookContext(probes: ProbeRegistry([ReachProbe.self]), articles: ["sni-host-mismatch"],
                                          causes: shippedCauses)
 
-    static func playbook(_ with: String) -> String {
+    static func playbook(_ with: String, probe: String = "test.reach") -> String {
         """
         kb: playbook/1
         id: org.reach
@@ -146,7 +146,7 @@ struct DestinationDecodingTests {
         checks:
           - id: reach
             title: Reach
-            probe: test.reach
+            probe: \(probe)
             with:
         \(with)
             expect:
@@ -235,43 +235,13 @@ struct CountingProbe: Probe {
 
 @Suite("live outcomes within a guided session")
 struct LiveCacheTests {
-    static let playbook = """
-        kb: playbook/1
-        id: org.count
-        title: Count
-        protocol: http
-        cause: sni-host-mismatch
-        article: sni-host-mismatch
-        summary: Test.
-        signals:
-          - id: s
-            weight: 5
-            text: 'x'
-        checks:
-          - id: count
-            title: Count
-            probe: test.count
-            with:
-              label: same
-            expect:
-              ok: true
-        remediation:
-          - step: Nothing
-            detail: Test.
-        tests:
-          - name: positive
-            input: 'x'
-            expect: top
-          - name: negative
-            input: 'nothing'
-            expect: no-match
-        """
 
     /// Two runs ask the same live question: with a shared cache the server hears it once, without it twice.
     @Test func aSharedCacheAsksTheTargetOncePerDistinctRequest() async throws {
         let context = PlaybookContext(probes: ProbeRegistry([CountingProbe.self]), articles: ["sni-host-mismatch"],
                                       causes: shippedCauses)
-        let playbook = try PlaybookLoader(context: context).decode(Self.playbook, path: "count.yaml")
+        let playbook = try PlaybookLoader(context: context)
+            .decode(DestinationDecodingTests.playbook("      label: same", probe: "test.count"), path: "count.yaml")
         let engine = Engine(catalog: PlaybookCatalog(playbooks: [playbook]), knowledge: KnowledgeBase(articles: []),
                             registry: ProbeRegistry([CountingProbe.self]))
         for shared in [false, true] {
